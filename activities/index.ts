@@ -1,0 +1,21 @@
+// createActivities(deps): every activity Dash registers, one capability per file.
+import { createAgentActivities } from './agents.js';
+import type { ActivityDeps } from './deps.js';
+import { createGitActivities } from './git.js';
+import { createPlannerActivities } from './planner.js';
+import { createStoreActivities } from './store.js';
+import { createWorktreeActivities } from './worktrees.js';
+
+export type { ActivityDeps } from './deps.js';
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createStoreActivities(deps),
+    ...createPlannerActivities(deps),
+    ...createWorktreeActivities(deps),
+    ...createGitActivities(deps),
+    ...createAgentActivities(deps),
+  };
+}
+
+export type DashActivities = ReturnType<typeof createActivities>;

@@ -1,0 +1,25 @@
+// The Hono app: mounts one router per resource and translates errors once.
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { ApiDeps } from './context.js';
+import { errorResponse, onError } from './errors.js';
+import { healthRoutes } from './routes/health.js';
+import { intentRoutes } from './routes/intents.js';
+
+export function createApp(deps: ApiDeps) {
+  const app = new Hono()
+    .use(
+      '/api/*',
+      bodyLimit({
+        maxSize: 1024 * 1024,
+        onError: (c) => errorResponse(c, 413, 'body_too_large', 'The request body is larger than 1 MiB.'),
+      }),
+    )
+    .route('/health', healthRoutes(deps))
+    .route('/api/v1/intents', intentRoutes(deps));
+  app.onError(onError);
+  app.notFound((c) => errorResponse(c, 404, 'route_not_found', `No route for ${c.req.method} ${c.req.path}.`));
+  return app;
+}
+
+export type DashApp = ReturnType<typeof createApp>;

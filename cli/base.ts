@@ -1,0 +1,51 @@
+// Shared behaviour of every `dash` command: config from DASH_* env vars, one API client, and one
+// translation of errors into messages and exit statuses.
+import { Command, Errors, type Interfaces } from '@oclif/core';
+import { loadConfig, type DashConfig } from '../core/config.js';
+import { DashApiError, DashClient } from '../sdk/client.js';
+
+/** Exit statuses, stable for scripts. */
+export const EXIT = {
+  failed: 1,
+  badInput: 2,
+  unavailable: 3,
+  notFound: 4,
+} as const;
+
+export abstract class DashCommand extends Command {
+  static override enableJsonFlag = true;
+
+  private cachedConfig: DashConfig | undefined;
+
+  protected get dashConfig(): DashConfig {
+    this.cachedConfig ??= loadConfig();
+    return this.cachedConfig;
+  }
+
+  protected client(): DashClient {
+    return new DashClient({ baseUrl: this.dashConfig.api.url, apiKey: process.env.DASH_API_KEY });
+  }
+
+  /** Progress goes to stderr so that stdout stays clean for --json output. */
+  protected progress(line: string): void {
+    if (this.jsonEnabled()) this.logToStderr(line);
+    else this.log(line);
+  }
+
+  protected override async catch(err: Interfaces.CommandError): Promise<unknown> {
+    if (err instanceof DashApiError) {
+      const exit =
+        err.status === 0 || err.status >= 500
+          ? EXIT.unavailable
+          : err.status === 404
+            ? EXIT.notFound
+            : err.status >= 400
+              ? EXIT.badInput
+              : EXIT.failed;
+      const hint =
+        err.status === 0 ? '\nStart the stack with `dash up` (or let `dash do` start it), or set DASH_API_URL.' : '';
+      return super.catch(new Errors.CLIError(`${err.message} [${err.code}]${hint}`, { exit }));
+    }
+    return super.catch(err);
+  }
+}

@@ -1,0 +1,121 @@
+import path from 'node:path';
+import { Args, Errors, Flags } from '@oclif/core';
+import type { IntentDetail } from '../../sdk/client.js';
+import { DashCommand, EXIT } from '../base.js';
+import { apiIsLive, startBackgroundStack } from '../stack-control.js';
+
+export default class Do extends DashCommand {
+  static override summary = 'Plan and run an intent: agents work in worktrees and their branches are merged.';
+  static override description =
+    'Starts the embedded stack in the background when no Dash API is reachable (stop it with `dash down`), submits the intent, shows progress until it ends, then prints the result branch, files changed, tokens, cost and the Temporal Web UI link.';
+  static override examples = [
+    '<%= config.bin %> do "add a greeting function with tests" --repo ./demo-repo',
+    '<%= config.bin %> do "fix the failing test" --repo . --base-branch main --json',
+    '<%= config.bin %> do "update the README" --no-wait',
+  ];
+  static override args = {
+    intent: Args.string({ description: 'what you want done, in plain words', required: true }),
+  };
+  static override flags = {
+    repo: Flags.string({ char: 'r', description: 'git repository to work on', default: '.' }),
+    'base-branch': Flags.string({ char: 'b', description: 'branch to start from (default: the current branch)' }),
+    wait: Flags.boolean({ description: 'follow the intent until it ends', default: true, allowNo: true }),
+    'poll-interval': Flags.integer({ description: 'progress polling interval in ms', default: 1000, hidden: true }),
+  };
+
+  async run(): Promise<IntentDetail | Record<string, unknown>> {
+    const { args, flags } = await this.parse(Do);
+    if (!args.intent.trim()) this.error('The intent is empty: say what you want done, e.g. dash do "add a login page".', { exit: EXIT.badInput });
+    const client = this.client();
+    if (!(await apiIsLive(client))) {
+      if (process.env.DASH_API_URL) {
+        this.error(`No Dash API answers at ${client.baseUrl} (DASH_API_URL). Start it there, or unset DASH_API_URL to use the embedded stack.`, {
+          exit: EXIT.unavailable,
+        });
+      }
+      try {
+        await startBackgroundStack(this.dashConfig, client, (l) => this.progress(l));
+      } catch (err) {
+        this.error((err as Error).message, { exit: EXIT.unavailable });
+      }
+    }
+    const ready = await client.ready();
+    if (ready.llm === 'rehearsal') {
+      this.progress('Note: REHEARSAL provider (scripted, offline) because no provider key is set; see README "Real providers".');
+    }
+    const created = await client.createIntent({
+      intent: args.intent,
+      repo: path.resolve(flags.repo),
+      ...(flags['base-branch'] && { base_branch: flags['base-branch'] }),
+    });
+    this.progress(`Intent ${created.id} accepted for ${created.repo} (${created.base_branch}).`);
+    this.progress(`Temporal Web UI: ${created.web_ui_url}`);
+    if (!flags.wait) return { ...created };
+    const final = await this.follow(created.id, flags['poll-interval']);
+    if (final.status !== 'completed') {
+      const why = final.error ? `${final.error.code}: ${final.error.message}` : final.status;
+      if (this.jsonEnabled()) {
+        this.logJson(final);
+      }
+      throw new Errors.CLIError(`Intent ${final.id} ${final.status}: ${why}\nInspect it in the Temporal Web UI: ${final.web_ui_url}`, {
+        exit: EXIT.failed,
+      });
+    }
+    if (!this.jsonEnabled()) this.printSummary(final);
+    return final;
+  }
+
+  private async follow(id: string, intervalMs: number): Promise<IntentDetail> {
+    const client = this.client();
+    const seen = new Map<string, string>();
+    const started = Date.now();
+    for (;;) {
+      const detail = await client.getIntent(id);
+      const note = (key: string, value: string, line: string) => {
+        if (seen.get(key) === value) return;
+        seen.set(key, value);
+        this.progress(line);
+      };
+      const elapsed = `${Math.round((Date.now() - started) / 1000)}s`;
+      note('status', detail.status, `[${elapsed}] ${describeStatus(detail)}`);
+      for (const task of detail.tasks) {
+        const extra =
+          task.status === 'completed'
+            ? ` (${task.files_changed.length} file(s), ${task.tokens.input + task.tokens.output} tokens)`
+            : task.status === 'failed' && task.error
+              ? ` (${task.error.message})`
+              : task.session && task.session.attempt > 1
+                ? ` (attempt ${task.session.attempt})`
+                : '';
+        note(`task:${task.key}`, `${task.status}:${task.session?.attempt ?? 0}`, `[${elapsed}]   task ${task.key}: ${task.status}${extra} - ${task.title}`);
+      }
+      if (['completed', 'failed', 'cancelled'].includes(detail.status)) return detail;
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  }
+
+  private printSummary(final: IntentDetail): void {
+    const priceNote = final.llm === 'rehearsal' ? ' (rehearsal prices)' : '';
+    this.log('');
+    this.log(`Intent ${final.id} completed.`);
+    this.log(`  Result branch: ${final.result_branch} (${final.result_commit?.slice(0, 10)}) in ${final.repo}`);
+    this.log(`  Files changed: ${final.files_changed.length ? final.files_changed.join(', ') : '(none)'}`);
+    this.log(`  Tokens:        ${final.tokens.total} (${final.tokens.input} in, ${final.tokens.output} out)`);
+    this.log(`  Cost:          $${final.cost_usd.toFixed(4)}${priceNote}`);
+    this.log(`  Web UI:        ${final.web_ui_url}`);
+    this.log(`  Next:          git -C ${final.repo} diff ${final.base_branch}...${final.result_branch}`);
+  }
+}
+
+function describeStatus(d: IntentDetail): string {
+  switch (d.status) {
+    case 'planning':
+      return 'planning: asking the model to split the intent into tasks...';
+    case 'running':
+      return `running ${d.tasks.length} task(s) in separate worktrees`;
+    case 'merging':
+      return 'merging task branches into the result branch';
+    default:
+      return d.status;
+  }
+}

@@ -1,0 +1,155 @@
+// One place that reads DASH_* environment variables, validated with zod, so every surface (API,
+// worker, CLI) agrees on defaults. Defaults favour safety: loopback only, embedded everything.
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const EnvSchema = z.object({
+  DASH_HOME: optionalString,
+  DASH_HOST: z.string().default('127.0.0.1'),
+  DASH_PORT: port.default(7373),
+  DASH_API_URL: optionalString,
+  DASH_DATABASE_URL: optionalString,
+  DASH_TEMPORAL_ADDRESS: optionalString,
+  DASH_TEMPORAL_NAMESPACE: z.string().default('default'),
+  DASH_TEMPORAL_PORT: port.default(7233),
+  DASH_TEMPORAL_UI_PORT: port.optional(),
+  DASH_TEMPORAL_UI_URL: optionalString,
+  DASH_TEMPORAL_CLI: optionalString,
+  DASH_TASK_QUEUE: z.string().default('dash-orchestrator'),
+  DASH_WORKTREE_ROOT: optionalString,
+  DASH_REHEARSAL_PORT: port.default(7380),
+  DASH_LLM_BASE_URL: optionalString,
+  DASH_LLM_API: z.enum(['openai', 'anthropic']).optional(),
+  DASH_LLM_MODEL: optionalString,
+  DASH_PLANNER_MODEL: optionalString,
+  DASH_AGENT_HEARTBEAT_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  DASH_AGENT_TIMEOUT_MS: z.coerce.number().int().positive().default(60 * 60_000),
+  DASH_MAX_AGENT_SESSIONS: z.coerce.number().int().positive().default(8),
+  ANTHROPIC_API_KEY: optionalString,
+  OPENAI_API_KEY: optionalString,
+});
+
+export type DashEnv = z.infer<typeof EnvSchema>;
+
+export interface DashConfig {
+  home: string;
+  api: { host: string; port: number; url: string };
+  databaseUrl: string | undefined;
+  temporal: {
+    /** Set when the user points Dash at an existing cluster; then Dash starts no server. */
+    externalAddress: string | undefined;
+    address: string;
+    namespace: string;
+    port: number;
+    uiPort: number;
+    uiUrl: string;
+    cliPath: string | undefined;
+    taskQueue: string;
+  };
+  worktreeRoot: string;
+  rehearsalPort: number;
+  llm: LlmSettings;
+  agent: { heartbeatTimeoutMs: number; timeoutMs: number; maxSessions: number };
+}
+
+/** Which model endpoint planners and agents talk to. `rehearsal` means the offline scripted server. */
+export interface LlmSettings {
+  kind: 'rehearsal' | 'openai' | 'anthropic' | 'custom';
+  api: 'openai' | 'anthropic';
+  /** Unset for rehearsal until the rehearsal server is started and its URL known. */
+  baseUrl: string | undefined;
+  model: string;
+  plannerModel: string;
+  apiKey: string | undefined;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`Invalid Dash configuration: ${issue?.path.join('.')}: ${issue?.message}`);
+  }
+  const e = parsed.data;
+  const home = path.resolve(e.DASH_HOME ?? path.join(os.homedir(), '.dash'));
+  const uiPort = e.DASH_TEMPORAL_UI_PORT ?? e.DASH_TEMPORAL_PORT + 1000;
+  const apiUrl = e.DASH_API_URL ?? `http://${e.DASH_HOST === '0.0.0.0' ? '127.0.0.1' : e.DASH_HOST}:${e.DASH_PORT}`;
+  return {
+    home,
+    api: { host: e.DASH_HOST, port: e.DASH_PORT, url: apiUrl.replace(/\/$/, '') },
+    databaseUrl: e.DASH_DATABASE_URL,
+    temporal: {
+      externalAddress: e.DASH_TEMPORAL_ADDRESS,
+      address: e.DASH_TEMPORAL_ADDRESS ?? `127.0.0.1:${e.DASH_TEMPORAL_PORT}`,
+      namespace: e.DASH_TEMPORAL_NAMESPACE,
+      port: e.DASH_TEMPORAL_PORT,
+      uiPort,
+      uiUrl: (e.DASH_TEMPORAL_UI_URL ?? `http://127.0.0.1:${uiPort}`).replace(/\/$/, ''),
+      cliPath: e.DASH_TEMPORAL_CLI,
+      taskQueue: e.DASH_TASK_QUEUE,
+    },
+    worktreeRoot: path.resolve(e.DASH_WORKTREE_ROOT ?? path.join(home, 'worktrees')),
+    rehearsalPort: e.DASH_REHEARSAL_PORT,
+    llm: resolveLlm(e),
+    agent: {
+      heartbeatTimeoutMs: e.DASH_AGENT_HEARTBEAT_TIMEOUT_MS,
+      timeoutMs: e.DASH_AGENT_TIMEOUT_MS,
+      maxSessions: e.DASH_MAX_AGENT_SESSIONS,
+    },
+  };
+}
+
+// Real keys win; with none, Dash falls back to the rehearsal provider and says so loudly.
+function resolveLlm(e: DashEnv): LlmSettings {
+  if (e.DASH_LLM_BASE_URL) {
+    const model = e.DASH_LLM_MODEL ?? 'rehearsal-1';
+    return {
+      kind: 'custom',
+      api: e.DASH_LLM_API ?? 'openai',
+      baseUrl: e.DASH_LLM_BASE_URL.replace(/\/$/, ''),
+      model,
+      plannerModel: e.DASH_PLANNER_MODEL ?? model,
+      apiKey: e.OPENAI_API_KEY ?? e.ANTHROPIC_API_KEY,
+    };
+  }
+  if (e.ANTHROPIC_API_KEY) {
+    const model = e.DASH_LLM_MODEL ?? 'claude-sonnet-4-5';
+    return {
+      kind: 'anthropic',
+      api: 'anthropic',
+      baseUrl: 'https://api.anthropic.com',
+      model,
+      plannerModel: e.DASH_PLANNER_MODEL ?? model,
+      apiKey: e.ANTHROPIC_API_KEY,
+    };
+  }
+  if (e.OPENAI_API_KEY) {
+    const model = e.DASH_LLM_MODEL ?? 'gpt-4.1';
+    return {
+      kind: 'openai',
+      api: 'openai',
+      baseUrl: 'https://api.openai.com/v1',
+      model,
+      plannerModel: e.DASH_PLANNER_MODEL ?? model,
+      apiKey: e.OPENAI_API_KEY,
+    };
+  }
+  return {
+    kind: 'rehearsal',
+    api: 'openai',
+    baseUrl: undefined,
+    model: e.DASH_LLM_MODEL ?? 'rehearsal-1',
+    plannerModel: e.DASH_PLANNER_MODEL ?? 'rehearsal-1',
+    apiKey: 'rehearsal',
+  };
+}
+
+export function webUiWorkflowUrl(config: DashConfig, workflowId: string): string {
+  return `${config.temporal.uiUrl}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}

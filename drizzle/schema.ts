@@ -1,0 +1,156 @@
+// The source of truth for Dash's relational state. Temporal holds workflow state; these tables
+// are projections and records that the API queries, plus what Temporal should not hold.
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+const tenantId = () => text('tenant_id').notNull().default('default');
+
+export const intentStatuses = ['queued', 'planning', 'running', 'merging', 'completed', 'failed', 'cancelled'] as const;
+export type IntentStatus = (typeof intentStatuses)[number];
+
+export const intents = pgTable(
+  'intents',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    text: text('text').notNull(),
+    repoPath: text('repo_path').notNull(),
+    baseBranch: text('base_branch').notNull(),
+    status: text('status').$type<IntentStatus>().notNull().default('queued'),
+    workflowId: text('workflow_id').notNull(),
+    resultBranch: text('result_branch'),
+    resultCommit: text('result_commit'),
+    filesChanged: jsonb('files_changed').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    tokensInput: integer('tokens_input').notNull().default(0),
+    tokensOutput: integer('tokens_output').notNull().default(0),
+    costUsd: doublePrecision('cost_usd').notNull().default(0),
+    llmProvider: text('llm_provider'),
+    error: jsonb('error').$type<{ code: string; message: string } | null>(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+  },
+  (t) => [index('intents_tenant_created_idx').on(t.tenantId, t.createdAt), index('intents_status_idx').on(t.status)],
+);
+
+export const swarms = pgTable(
+  'swarms',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    intentId: text('intent_id')
+      .notNull()
+      .references(() => intents.id, { onDelete: 'cascade' }),
+    status: text('status').notNull().default('running'),
+    plan: jsonb('plan').notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('swarms_intent_idx').on(t.intentId)],
+);
+
+export const taskStatuses = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type TaskStatus = (typeof taskStatuses)[number];
+
+export const tasks = pgTable(
+  'tasks',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    intentId: text('intent_id')
+      .notNull()
+      .references(() => intents.id, { onDelete: 'cascade' }),
+    swarmId: text('swarm_id').references(() => swarms.id, { onDelete: 'cascade' }),
+    key: text('key').notNull(),
+    title: text('title').notNull(),
+    prompt: text('prompt').notNull(),
+    role: text('role').notNull().default('worker'),
+    runtime: text('runtime').notNull().default('pi'),
+    dependsOn: jsonb('depends_on').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    status: text('status').$type<TaskStatus>().notNull().default('pending'),
+    branch: text('branch'),
+    commitSha: text('commit_sha'),
+    filesChanged: jsonb('files_changed').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    tokensInput: integer('tokens_input').notNull().default(0),
+    tokensOutput: integer('tokens_output').notNull().default(0),
+    costUsd: doublePrecision('cost_usd').notNull().default(0),
+    error: jsonb('error').$type<{ code: string; message: string } | null>(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('tasks_intent_key_idx').on(t.intentId, t.key)],
+);
+
+export const agentSessions = pgTable(
+  'agent_sessions',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    intentId: text('intent_id').references(() => intents.id, { onDelete: 'cascade' }),
+    taskId: text('task_id').references(() => tasks.id, { onDelete: 'cascade' }),
+    workflowId: text('workflow_id').notNull(),
+    runtime: text('runtime').notNull().default('pi'),
+    role: text('role').notNull().default('worker'),
+    status: text('status').notNull().default('starting'),
+    attempt: integer('attempt').notNull().default(1),
+    worktreePath: text('worktree_path'),
+    runtimeSessionFile: text('runtime_session_file'),
+    pid: integer('pid'),
+    tokensInput: integer('tokens_input').notNull().default(0),
+    tokensOutput: integer('tokens_output').notNull().default(0),
+    costUsd: doublePrecision('cost_usd').notNull().default(0),
+    agentMs: integer('agent_ms'),
+    stopReason: text('stop_reason'),
+    error: text('error'),
+    lastActivityAt: timestamp('last_activity_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+  },
+  (t) => [index('agent_sessions_intent_idx').on(t.intentId), index('agent_sessions_task_idx').on(t.taskId)],
+);
+
+export const worktrees = pgTable(
+  'worktrees',
+  {
+    id: text('id').primaryKey(),
+    tenantId: tenantId(),
+    sessionId: text('session_id'),
+    repoPath: text('repo_path').notNull(),
+    path: text('path').notNull(),
+    branch: text('branch').notNull(),
+    baseRef: text('base_ref').notNull(),
+    status: text('status').notNull().default('active'),
+    cleanupPolicy: text('cleanup_policy').notNull().default('on_success'),
+    createdAt: createdAt(),
+    removedAt: timestamp('removed_at', { withTimezone: true }),
+  },
+  (t) => [uniqueIndex('worktrees_path_idx').on(t.path)],
+);
+
+export const sessionEvents = pgTable(
+  'session_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    sessionId: text('session_id').notNull(),
+    attempt: integer('attempt').notNull().default(1),
+    seq: integer('seq').notNull(),
+    type: text('type').notNull(),
+    payload: jsonb('payload').notNull(),
+    createdAt: createdAt(),
+  },
+  // A retried activity re-sends a batch; the unique key makes the insert idempotent.
+  (t) => [uniqueIndex('session_events_session_seq_idx').on(t.sessionId, t.attempt, t.seq)],
+);

@@ -1,0 +1,121 @@
+// DashClient: a small typed client for the Dash REST API, used by the CLI and by integrators.
+export interface IntentView {
+  id: string;
+  intent: string;
+  status: 'queued' | 'planning' | 'running' | 'merging' | 'completed' | 'failed' | 'cancelled';
+  repo: string;
+  base_branch: string;
+  result_branch: string | null;
+  result_commit: string | null;
+  files_changed: string[];
+  tokens: { input: number; output: number; total: number };
+  cost_usd: number;
+  llm: string | null;
+  error: { code: string; message: string } | null;
+  workflow_id: string;
+  web_ui_url: string;
+  created_at: string;
+  updated_at: string;
+  completed_at: string | null;
+}
+
+export interface TaskView {
+  key: string;
+  title: string;
+  status: 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
+  depends_on: string[];
+  branch: string | null;
+  commit: string | null;
+  files_changed: string[];
+  tokens: { input: number; output: number };
+  cost_usd: number;
+  error: { code: string; message: string } | null;
+  session: { id: string; status: string; attempt: number; runtime: string; last_activity_at: string | null; agent_ms: number | null } | null;
+}
+
+export interface IntentDetail extends IntentView {
+  tasks: TaskView[];
+}
+
+export interface ReadyView {
+  status: 'ready' | 'not_ready';
+  checks: Record<string, { status: 'ok' | 'error'; error?: string; [k: string]: unknown }>;
+  llm: string;
+  temporal_ui: string;
+}
+
+export class DashApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'DashApiError';
+  }
+}
+
+export class DashClient {
+  readonly baseUrl: string;
+  private readonly apiKey: string | undefined;
+
+  constructor(opts: { baseUrl: string; apiKey?: string | undefined }) {
+    this.baseUrl = opts.baseUrl.replace(/\/$/, '');
+    this.apiKey = opts.apiKey;
+  }
+
+  async request<T>(method: string, path: string, body?: unknown, opts: { timeoutMs?: number; okStatuses?: number[] } = {}): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: {
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+          ...(this.apiKey && { authorization: `Bearer ${this.apiKey}` }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
+      });
+    } catch (err) {
+      throw new DashApiError(0, 'api_unreachable', `Cannot reach the Dash API at ${this.baseUrl}: ${(err as Error).message}`);
+    }
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new DashApiError(res.status, 'bad_response', `The Dash API answered with non-JSON (HTTP ${res.status}).`);
+    }
+    if (!res.ok && !(opts.okStatuses ?? []).includes(res.status)) {
+      const err = (parsed as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
+      throw new DashApiError(res.status, err?.code ?? 'http_error', err?.message ?? `HTTP ${res.status}`, err?.details);
+    }
+    return parsed as T;
+  }
+
+  live(): Promise<{ status: string }> {
+    return this.request('GET', '/health/live', undefined, { timeoutMs: 2_000 });
+  }
+
+  ready(): Promise<ReadyView> {
+    return this.request('GET', '/health/ready', undefined, { okStatuses: [503] });
+  }
+
+  createIntent(input: { intent: string; repo: string; base_branch?: string }): Promise<IntentView> {
+    return this.request('POST', '/api/v1/intents', input);
+  }
+
+  getIntent(id: string): Promise<IntentDetail> {
+    return this.request('GET', `/api/v1/intents/${encodeURIComponent(id)}`);
+  }
+
+  listIntents(query: { limit?: number; cursor?: string; status?: string } = {}): Promise<{ data: IntentView[]; next_cursor: string | null }> {
+    const params = new URLSearchParams(
+      Object.entries(query)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]): [string, string] => [k, String(v)]),
+    );
+    return this.request('GET', `/api/v1/intents${params.size ? `?${params}` : ''}`);
+  }
+}

@@ -1,0 +1,118 @@
+// The embedded stack behind `dash up`: a Temporal dev server (unless DASH_TEMPORAL_ADDRESS points
+// at a cluster), the database (PGlite unless DASH_DATABASE_URL), the rehearsal LLM when no keys
+// exist, one worker and the API, all owned by this process and stopped together.
+import fs from 'node:fs';
+import path from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import { Runtime } from '@temporalio/worker';
+import { createApp } from '../api/app.js';
+import type { DashConfig } from '../core/config.js';
+import { connectClient, ensureSearchAttributes } from '../core/temporal.js';
+import { openDatabase } from '../drizzle/client.js';
+import { findTemporalCli } from '../temporal-dev/cli-binary.js';
+import { startDevServer, type DevServer } from '../temporal-dev/dev-server.js';
+import { createDashWorker } from '../workers/worker.js';
+import { resolveLlm } from './llm.js';
+import { clearStackState, killStaleTemporal, writeStackState } from './state.js';
+
+export interface EmbeddedStack {
+  apiUrl: string;
+  temporalAddress: string;
+  temporalUiUrl: string | undefined;
+  llmKind: string;
+  /** Resolves when the worker stops (after stop() or a fatal worker error). */
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startEmbeddedStack(config: DashConfig, log: (line: string) => void): Promise<EmbeddedStack> {
+  fs.mkdirSync(path.join(config.home, 'logs'), { recursive: true });
+  // The stack owns shutdown order (worker, then API, then Temporal), not the SDK's signal hooks.
+  Runtime.install({ shutdownSignals: [] });
+  const cleanups: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const fn of cleanups.reverse()) await fn().catch((err: unknown) => log(`shutdown step failed: ${String(err)}`));
+    cleanups.length = 0;
+  };
+  try {
+    let devServer: DevServer | undefined;
+    let temporalAddress = config.temporal.address;
+    if (!config.temporal.externalAddress) {
+      await killStaleTemporal(config.home);
+      const cliPath = await findTemporalCli({ configured: config.temporal.cliPath, onProgress: log });
+      log(`Starting the Temporal dev server on ${temporalAddress} (Web UI ${config.temporal.uiUrl})...`);
+      devServer = await startDevServer({
+        cliPath,
+        port: config.temporal.port,
+        uiPort: config.temporal.uiPort,
+        dbFile: path.join(config.home, 'temporal', 'temporal.db'),
+        logFile: path.join(config.home, 'logs', 'temporal.log'),
+        namespace: config.temporal.namespace,
+      });
+      temporalAddress = devServer.address;
+      fs.mkdirSync(path.join(config.home, 'run'), { recursive: true });
+      fs.writeFileSync(path.join(config.home, 'run', 'temporal.pid'), String(devServer.pid));
+      cleanups.push(async () => {
+        await devServer!.stop();
+        fs.rmSync(path.join(config.home, 'run', 'temporal.pid'), { force: true });
+      });
+    }
+    const { llm, rehearsal } = await resolveLlm(config, log);
+    if (rehearsal) cleanups.push(() => rehearsal.close());
+
+    const database = await openDatabase({ url: config.databaseUrl, dataDir: path.join(config.home, 'data') });
+    cleanups.push(() => database.close());
+    log(`Database: ${database.kind === 'pglite' ? `embedded PGlite in ${path.join(config.home, 'data')}` : 'Postgres (DASH_DATABASE_URL)'}`);
+
+    const client = await connectClient(temporalAddress, config.temporal.namespace);
+    cleanups.push(() => client.connection.close());
+    if (config.temporal.externalAddress) await ensureSearchAttributes(client, config.temporal.namespace);
+
+    const { worker, connection } = await createDashWorker({
+      address: temporalAddress,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      deps: { db: database.db, config, llm },
+      maxConcurrentAgentSessions: config.agent.maxSessions,
+    });
+    const done = worker.run();
+    cleanups.push(async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done.catch(() => undefined);
+      await connection.close();
+    });
+
+    const app = createApp({ database, temporal: client, config, llmKind: llm.kind });
+    const server = await listen(app.fetch, config.api.host, config.api.port);
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const apiUrl = `http://${config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host}:${config.api.port}`;
+    writeStackState(config.home, {
+      pid: process.pid,
+      apiUrl,
+      temporalAddress,
+      temporalUiUrl: devServer?.uiUrl ?? config.temporal.uiUrl,
+      startedAt: new Date().toISOString(),
+    });
+    cleanups.push(async () => clearStackState(config.home, process.pid));
+    return {
+      apiUrl,
+      temporalAddress,
+      temporalUiUrl: devServer?.uiUrl ?? config.temporal.uiUrl,
+      llmKind: llm.kind,
+      done,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+function listen(fetch: Parameters<typeof serve>[0]['fetch'], hostname: string, port: number): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, hostname, port }, () => resolve(server));
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new Error(`Port ${port} is in use; set DASH_PORT or stop what holds it.`) : err),
+    );
+  });
+}

@@ -1,0 +1,108 @@
+// An in-process Dash for tests: the real rehearsal server, a real database, a real worker on
+// the shared Temporal dev server (on a task queue of its own) and the real Hono app.
+import crypto from 'node:crypto';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { createApp } from '../../api/app.js';
+import { loadConfig, type DashConfig, type LlmSettings } from '../../core/config.js';
+import { startRehearsalServer, type RehearsalServer } from '../../rehearsal/server.js';
+import type { Scenario } from '../../rehearsal/scenario.js';
+import { createDashWorker, workflowsPath } from '../../workers/worker.js';
+import { createTestDatabase, type DbKind, type TestDatabase } from './databases.js';
+import { tempDir } from './repo.js';
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+export const workflowBundle = () => (bundle ??= bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: quietLogger }));
+
+const quietLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (m: string) => console.warn(m),
+  error: (m: string) => console.error(m),
+};
+
+export interface TestStack {
+  config: DashConfig;
+  llm: LlmSettings;
+  rehearsal: RehearsalServer;
+  db: TestDatabase;
+  client: Client;
+  app: ReturnType<typeof createApp>;
+  worker: Worker | undefined;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface TestStackOptions {
+  dbKind?: DbKind;
+  scenarios?: Scenario[];
+  env?: Record<string, string>;
+  /** Start the in-process worker (default true). */
+  worker?: boolean;
+}
+
+export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
+  const home = tempDir('dash-home-');
+  const taskQueue = `dash-test-${crypto.randomBytes(4).toString('hex')}`;
+  const address = inject('temporalAddress');
+  const rehearsal = await startRehearsalServer({ port: 0, scenarios: opts.scenarios });
+  const config = loadConfig({
+    DASH_HOME: home,
+    DASH_TEMPORAL_ADDRESS: address,
+    DASH_TASK_QUEUE: taskQueue,
+    DASH_WORKTREE_ROOT: path.join(home, 'worktrees'),
+    DASH_AGENT_HEARTBEAT_TIMEOUT_MS: '5000',
+    DASH_LLM_BASE_URL: `${rehearsal.url}/v1`,
+    DASH_LLM_MODEL: 'rehearsal-1',
+    ...opts.env,
+  });
+  const llm: LlmSettings = { ...config.llm, kind: 'rehearsal', apiKey: 'rehearsal-test-key' };
+  const db = await createTestDatabase(opts.dbKind ?? 'pglite');
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const app = createApp({ database: db.database, temporal: client, config, llmKind: llm.kind });
+  let running: { worker: Worker; done: Promise<void>; close: () => Promise<void> } | undefined;
+  const stack: TestStack = {
+    config,
+    llm,
+    rehearsal,
+    db,
+    client,
+    app,
+    get worker() {
+      return running?.worker;
+    },
+    async startWorker() {
+      if (running) return;
+      const { worker, connection: native } = await createDashWorker({
+        address,
+        namespace: config.temporal.namespace,
+        taskQueue,
+        deps: { db: db.database.db, config, llm },
+        workflowBundle: await workflowBundle(),
+      });
+      running = { worker, done: worker.run(), close: () => native.close() };
+    },
+    async stopWorker() {
+      if (!running) return;
+      const r = running;
+      running = undefined;
+      r.worker.shutdown();
+      await r.done;
+      await r.close();
+    },
+    async stop() {
+      await stack.stopWorker();
+      await connection.close();
+      await rehearsal.close();
+      await db.drop();
+    },
+  };
+  if (opts.worker !== false) await stack.startWorker();
+  return stack;
+}

@@ -1,0 +1,81 @@
+// Inputs and results that cross the workflow/activity boundary. Types only, so both sides can
+// import them without pulling non-deterministic code into the workflow bundle.
+export interface Usage {
+  input: number;
+  output: number;
+  cost: number;
+}
+
+export interface IntentInput {
+  intentId: string;
+  text: string;
+  repoPath: string;
+  baseBranch: string;
+  /** Heartbeat timeout of agent activities: how fast a dead worker's session is retried. */
+  agentHeartbeatTimeoutMs: number;
+  agentTimeoutMs: number;
+  /** Where session worktrees go: <worktreeRoot>/<intentId>/<taskKey>. */
+  worktreeRoot: string;
+  baseSha: string;
+}
+
+export interface PlannedTaskInput {
+  id: string;
+  title: string;
+  prompt: string;
+  role: 'worker';
+  dependsOn: string[];
+}
+
+export interface PlanResult {
+  summary: string;
+  tasks: PlannedTaskInput[];
+  usage: Usage;
+  model: string;
+}
+
+export interface SessionInput {
+  intentId: string;
+  taskKey: string;
+  taskId: string;
+  sessionId: string;
+  repoPath: string;
+  /** Commit the session's branch starts from. */
+  baseSha: string;
+  branch: string;
+  title: string;
+  prompt: string;
+  role: 'worker';
+  worktreeRoot: string;
+  heartbeatTimeoutMs: number;
+  timeoutMs: number;
+}
+
+export interface SessionResult {
+  taskKey: string;
+  sessionId: string;
+  branch: string;
+  commit: string;
+  filesChanged: string[];
+  usage: Usage;
+  agentMs: number;
+}
+
+export interface IntentResult {
+  intentId: string;
+  resultBranch: string;
+  resultCommit: string;
+  filesChanged: string[];
+  usage: Usage;
+  sessions: SessionResult[];
+}
+
+export interface AgentOutcome {
+  stopReason: string;
+  errorMessage: string | undefined;
+  finalText: string;
+  usage: Usage;
+  agentMs: number;
+  toolCalls: number;
+  attempt: number;
+}

@@ -47,7 +47,13 @@ export function createAgentActivities({ db, config, llm }: ActivityDeps) {
       let lastTool: string | undefined;
       const flush = async () => {
         if (buffer.length === 0) return;
-        const rows = buffer.map((e) => ({ sessionId: input.sessionId, attempt, seq: e.seq, type: e.type, payload: e.payload }));
+        const rows = buffer.map((e) => ({
+          sessionId: input.sessionId,
+          attempt,
+          seq: e.seq,
+          type: e.type,
+          payload: e.payload,
+        }));
         buffer = [];
         await db.insert(s.sessionEvents).values(rows).onConflictDoNothing();
         await db
@@ -61,10 +67,15 @@ export function createAgentActivities({ db, config, llm }: ActivityDeps) {
         if (NOISY_EVENTS.has(e.type)) return;
         buffer.push({ seq: ++seq, type: e.type, payload: trimEvent(e) });
       };
-      const ticker = setInterval(() => {
-        ctx.heartbeat({ events: seq, lastEvent, lastTool, attempt });
-        flush().catch((err: unknown) => ctx.log.warn('could not store session events', { error: String(err) }));
-      }, Math.min(FLUSH_EVERY_MS, config.agent.heartbeatTimeoutMs / 3));
+      const ticker = setInterval(
+        () => {
+          ctx.heartbeat({ events: seq, lastEvent, lastTool, attempt });
+          flush().catch((err: unknown) =>
+            ctx.log.warn('could not store session events', { error: String(err) }),
+          );
+        },
+        Math.min(FLUSH_EVERY_MS, config.agent.heartbeatTimeoutMs / 3),
+      );
       try {
         const outcome = await runPi({
           cwd: input.worktreePath,
@@ -102,7 +113,9 @@ export function createAgentActivities({ db, config, llm }: ActivityDeps) {
 function trimEvent(e: PiEvent): unknown {
   return JSON.parse(
     JSON.stringify(e, (_key, value: unknown) =>
-      typeof value === 'string' && value.length > 2_000 ? `${value.slice(0, 2_000)}…[${value.length} chars]` : value,
+      typeof value === 'string' && value.length > 2_000
+        ? `${value.slice(0, 2_000)}…[${value.length} chars]`
+        : value,
     ),
   );
 }

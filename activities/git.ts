@@ -34,18 +34,29 @@ export function createGitActivities({ config }: ActivityDeps) {
       target: string;
       message: string;
     }): Promise<{ commit: string; filesChanged: string[] }> {
-      const scratch = path.join(config.worktreeRoot, input.intentId, `.merge-${input.target.replace(/[^a-zA-Z0-9-]/g, '_')}`);
+      const scratch = path.join(
+        config.worktreeRoot,
+        input.intentId,
+        `.merge-${input.target.replace(/[^a-zA-Z0-9-]/g, '_')}`,
+      );
       const repo = git(input.repoPath);
       await dropWorktree(input.repoPath, scratch);
       await repo.raw(['branch', '-f', input.target, input.baseSha]);
-      await ensureWorktree({ repoPath: input.repoPath, path: scratch, branch: input.target, baseSha: input.baseSha });
+      await ensureWorktree({
+        repoPath: input.repoPath,
+        path: scratch,
+        branch: input.target,
+        baseSha: input.baseSha,
+      });
       const g = git(scratch);
       try {
         for (const branch of input.branches) {
           try {
             await g.raw(['merge', '--no-ff', '--no-edit', '-m', `${input.message}: merge ${branch}`, branch]);
           } catch (err) {
-            const conflicts = (await g.raw(['diff', '--name-only', '--diff-filter=U']).catch(() => '')).trim();
+            const conflicts = (
+              await g.raw(['diff', '--name-only', '--diff-filter=U']).catch(() => '')
+            ).trim();
             await g.raw(['merge', '--abort']).catch(() => undefined);
             throw ApplicationFailure.nonRetryable(
               `Merging ${branch} into ${input.target} conflicts in: ${conflicts || (err as Error).message}`,

@@ -34,7 +34,10 @@ export function createPlannerActivities({ llm }: ActivityDeps) {
       const parsed = parsePlanText(reply.text);
       if (!parsed.ok) {
         // Bounded by the activity's maximumAttempts: a model may do better on a second try.
-        throw ApplicationFailure.retryable(`The planner returned an invalid plan: ${parsed.error}`, 'PlanInvalid');
+        throw ApplicationFailure.retryable(
+          `The planner returned an invalid plan: ${parsed.error}`,
+          'PlanInvalid',
+        );
       }
       return {
         summary: parsed.plan.summary,

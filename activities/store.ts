@@ -61,7 +61,12 @@ export function createStoreActivities({ db }: ActivityDeps) {
         .where(eq(s.intents.id, p.intentId));
     },
 
-    async savePlan(p: { intentId: string; summary: string; tasks: PlannedTaskInput[]; usage: Usage }): Promise<void> {
+    async savePlan(p: {
+      intentId: string;
+      summary: string;
+      tasks: PlannedTaskInput[];
+      usage: Usage;
+    }): Promise<void> {
       await db.transaction(async (tx) => {
         await tx
           .insert(s.swarms)
@@ -84,7 +89,12 @@ export function createStoreActivities({ db }: ActivityDeps) {
         }
         await tx
           .update(s.intents)
-          .set({ tokensInput: p.usage.input, tokensOutput: p.usage.output, costUsd: p.usage.cost, updatedAt: sql`now()` })
+          .set({
+            tokensInput: p.usage.input,
+            tokensOutput: p.usage.output,
+            costUsd: p.usage.cost,
+            updatedAt: sql`now()`,
+          })
           .where(eq(s.intents.id, p.intentId));
       });
     },
@@ -98,7 +108,11 @@ export function createStoreActivities({ db }: ActivityDeps) {
           ...(p.branch !== undefined && { branch: p.branch }),
           ...(p.commitSha !== undefined && { commitSha: p.commitSha }),
           ...(p.filesChanged !== undefined && { filesChanged: p.filesChanged }),
-          ...(p.usage !== undefined && { tokensInput: p.usage.input, tokensOutput: p.usage.output, costUsd: p.usage.cost }),
+          ...(p.usage !== undefined && {
+            tokensInput: p.usage.input,
+            tokensOutput: p.usage.output,
+            costUsd: p.usage.cost,
+          }),
           ...(p.error !== undefined && { error: p.error }),
         })
         .where(eq(s.tasks.id, p.taskId));
@@ -110,7 +124,11 @@ export function createStoreActivities({ db }: ActivityDeps) {
         status: p.status,
         updatedAt: sql`now()`,
         ...(p.worktreePath !== undefined && { worktreePath: p.worktreePath }),
-        ...(p.usage !== undefined && { tokensInput: p.usage.input, tokensOutput: p.usage.output, costUsd: p.usage.cost }),
+        ...(p.usage !== undefined && {
+          tokensInput: p.usage.input,
+          tokensOutput: p.usage.output,
+          costUsd: p.usage.cost,
+        }),
         ...(p.agentMs !== undefined && { agentMs: p.agentMs }),
         ...(p.stopReason !== undefined && { stopReason: p.stopReason }),
         ...(p.error !== undefined && { error: p.error }),
@@ -118,7 +136,13 @@ export function createStoreActivities({ db }: ActivityDeps) {
       };
       await db
         .insert(s.agentSessions)
-        .values({ id: p.sessionId, intentId: p.intentId, taskId: p.taskId, workflowId: p.workflowId, ...fields })
+        .values({
+          id: p.sessionId,
+          intentId: p.intentId,
+          taskId: p.taskId,
+          workflowId: p.workflowId,
+          ...fields,
+        })
         .onConflictDoUpdate({ target: s.agentSessions.id, set: fields });
     },
   };

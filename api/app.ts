@@ -18,7 +18,9 @@ export function createApp(deps: ApiDeps) {
     .route('/health', healthRoutes(deps))
     .route('/api/v1/intents', intentRoutes(deps));
   app.onError(onError);
-  app.notFound((c) => errorResponse(c, 404, 'route_not_found', `No route for ${c.req.method} ${c.req.path}.`));
+  app.notFound((c) =>
+    errorResponse(c, 404, 'route_not_found', `No route for ${c.req.method} ${c.req.path}.`),
+  );
   return app;
 }
 

@@ -4,7 +4,10 @@ import type { ValidationTargets } from 'hono';
 import type { ZodType } from 'zod';
 import { errorResponse } from './errors.js';
 
-export const validate = <Target extends keyof ValidationTargets, Schema extends ZodType>(target: Target, schema: Schema) =>
+export const validate = <Target extends keyof ValidationTargets, Schema extends ZodType>(
+  target: Target,
+  schema: Schema,
+) =>
   zValidator(target, schema, (result, c) => {
     if (!result.success) {
       const issues = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
@@ -13,7 +16,9 @@ export const validate = <Target extends keyof ValidationTargets, Schema extends 
         c,
         400,
         'validation_failed',
-        first ? `Invalid ${target}: ${first.path ? `${first.path}: ` : ''}${first.message}` : `Invalid ${target}.`,
+        first
+          ? `Invalid ${target}: ${first.path ? `${first.path}: ` : ''}${first.message}`
+          : `Invalid ${target}.`,
         { issues },
       );
     }

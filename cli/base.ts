@@ -43,7 +43,9 @@ export abstract class DashCommand extends Command {
               ? EXIT.badInput
               : EXIT.failed;
       const hint =
-        err.status === 0 ? '\nStart the stack with `dash up` (or let `dash do` start it), or set DASH_API_URL.' : '';
+        err.status === 0
+          ? '\nStart the stack with `dash up` (or let `dash do` start it), or set DASH_API_URL.'
+          : '';
       return super.catch(new Errors.CLIError(`${err.message} [${err.code}]${hint}`, { exit }));
     }
     return super.catch(err);

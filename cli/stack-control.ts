@@ -47,14 +47,18 @@ export async function startBackgroundStack(
   let lastNote = started;
   for (;;) {
     if (exitCode !== undefined) {
-      throw new Error(`The embedded stack exited during start (code ${exitCode}). Last log lines:\n${tail(logFile, 20)}`);
+      throw new Error(
+        `The embedded stack exited during start (code ${exitCode}). Last log lines:\n${tail(logFile, 20)}`,
+      );
     }
     if (await apiIsLive(client)) {
       const ready = await client.ready().catch(() => undefined);
       if (ready?.status === 'ready') break;
     }
     if (Date.now() - started > 180_000) {
-      throw new Error(`The embedded stack did not become ready within 3 minutes. Last log lines:\n${tail(logFile, 20)}`);
+      throw new Error(
+        `The embedded stack did not become ready within 3 minutes. Last log lines:\n${tail(logFile, 20)}`,
+      );
     }
     if (Date.now() - lastNote > 10_000) {
       progress(`  still starting (${Math.round((Date.now() - started) / 1000)} s)...`);

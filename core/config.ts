@@ -30,7 +30,11 @@ const EnvSchema = z.object({
   DASH_LLM_MODEL: optionalString,
   DASH_PLANNER_MODEL: optionalString,
   DASH_AGENT_HEARTBEAT_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
-  DASH_AGENT_TIMEOUT_MS: z.coerce.number().int().positive().default(60 * 60_000),
+  DASH_AGENT_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(60 * 60_000),
   DASH_MAX_AGENT_SESSIONS: z.coerce.number().int().positive().default(8),
   ANTHROPIC_API_KEY: optionalString,
   OPENAI_API_KEY: optionalString,
@@ -79,7 +83,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashConfig {
   const e = parsed.data;
   const home = path.resolve(e.DASH_HOME ?? path.join(os.homedir(), '.dash'));
   const uiPort = e.DASH_TEMPORAL_UI_PORT ?? e.DASH_TEMPORAL_PORT + 1000;
-  const apiUrl = e.DASH_API_URL ?? `http://${e.DASH_HOST === '0.0.0.0' ? '127.0.0.1' : e.DASH_HOST}:${e.DASH_PORT}`;
+  const apiUrl =
+    e.DASH_API_URL ?? `http://${e.DASH_HOST === '0.0.0.0' ? '127.0.0.1' : e.DASH_HOST}:${e.DASH_PORT}`;
   return {
     home,
     api: { host: e.DASH_HOST, port: e.DASH_PORT, url: apiUrl.replace(/\/$/, '') },

@@ -5,7 +5,10 @@ import { RepoError } from './errors.js';
 
 /** Commits are made as Dash, independent of the machine's git identity. */
 export function git(dir: string): SimpleGit {
-  return simpleGit({ baseDir: dir, config: ['user.name=Dash', 'user.email=dash@localhost', 'commit.gpgsign=false'] });
+  return simpleGit({
+    baseDir: dir,
+    config: ['user.name=Dash', 'user.email=dash@localhost', 'commit.gpgsign=false'],
+  });
 }
 
 export interface RepoInfo {
@@ -22,13 +25,18 @@ export async function inspectRepo(repo: string, baseBranch?: string): Promise<Re
   } catch {
     throw new RepoError('repo_not_found', `Repository path '${repo}' does not exist.`, repo);
   }
-  if (!stat.isDirectory()) throw new RepoError('repo_not_found', `Repository path '${repo}' is not a directory.`, repo);
+  if (!stat.isDirectory())
+    throw new RepoError('repo_not_found', `Repository path '${repo}' is not a directory.`, repo);
   const g = git(repo);
   let top: string;
   try {
     top = (await g.revparse(['--show-toplevel'])).trim();
   } catch {
-    throw new RepoError('repo_not_git', `'${repo}' is not a git repository (run \`git init\` and commit first).`, repo);
+    throw new RepoError(
+      'repo_not_git',
+      `'${repo}' is not a git repository (run \`git init\` and commit first).`,
+      repo,
+    );
   }
   const topGit = git(top);
   let branch = baseBranch;
@@ -46,7 +54,11 @@ export async function inspectRepo(repo: string, baseBranch?: string): Promise<Re
     sha = '';
   }
   if (!sha) {
-    throw new RepoError('repo_no_commits', `Branch '${branch}' of '${top}' has no commits; commit something first.`, repo);
+    throw new RepoError(
+      'repo_no_commits',
+      `Branch '${branch}' of '${top}' has no commits; commit something first.`,
+      repo,
+    );
   }
   return { path: await fs.promises.realpath(top), baseBranch: branch, baseSha: sha };
 }

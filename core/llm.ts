@@ -50,7 +50,10 @@ export async function chat(
       model?: string;
     };
     return {
-      text: (body.content ?? []).filter((b) => b.type === 'text').map((b) => b.text ?? '').join(''),
+      text: (body.content ?? [])
+        .filter((b) => b.type === 'text')
+        .map((b) => b.text ?? '')
+        .join(''),
       usage: { input: body.usage?.input_tokens ?? 0, output: body.usage?.output_tokens ?? 0 },
       model: body.model ?? req.model,
     };

@@ -27,7 +27,8 @@ export const PlanSchema = z
     }
     for (const task of plan.tasks) {
       for (const dep of task.dependsOn) {
-        if (!ids.has(dep)) ctx.addIssue({ code: 'custom', message: `task '${task.id}' depends on unknown task '${dep}'` });
+        if (!ids.has(dep))
+          ctx.addIssue({ code: 'custom', message: `task '${task.id}' depends on unknown task '${dep}'` });
       }
     }
     const cycle = findCycle(plan.tasks);
@@ -74,7 +75,10 @@ export function parsePlanText(text: string): { ok: true; plan: Plan } | { ok: fa
   }
   const parsed = PlanSchema.safeParse(raw);
   if (!parsed.success) {
-    return { ok: false, error: parsed.error.issues.map((i) => `${i.path.join('.') || 'plan'}: ${i.message}`).join('; ') };
+    return {
+      ok: false,
+      error: parsed.error.issues.map((i) => `${i.path.join('.') || 'plan'}: ${i.message}`).join('; '),
+    };
   }
   return { ok: true, plan: parsed.data };
 }

@@ -37,7 +37,9 @@ export interface DatabaseOptions {
 const migrationsFolder = () => fromRoot('drizzle', 'migrations');
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
-  const database = opts.url ? await openPostgres(opts.url, opts.maxConnections ?? 10) : await openPglite(opts);
+  const database = opts.url
+    ? await openPostgres(opts.url, opts.maxConnections ?? 10)
+    : await openPglite(opts);
   if (opts.migrate !== false) await migrateDatabase(database);
   return database;
 }

@@ -17,7 +17,15 @@ const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull(
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
 const tenantId = () => text('tenant_id').notNull().default('default');
 
-export const intentStatuses = ['queued', 'planning', 'running', 'merging', 'completed', 'failed', 'cancelled'] as const;
+export const intentStatuses = [
+  'queued',
+  'planning',
+  'running',
+  'merging',
+  'completed',
+  'failed',
+  'cancelled',
+] as const;
 export type IntentStatus = (typeof intentStatuses)[number];
 
 export const intents = pgTable(
@@ -32,7 +40,10 @@ export const intents = pgTable(
     workflowId: text('workflow_id').notNull(),
     resultBranch: text('result_branch'),
     resultCommit: text('result_commit'),
-    filesChanged: jsonb('files_changed').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    filesChanged: jsonb('files_changed')
+      .$type<string[]>()
+      .notNull()
+      .default(sql`'[]'::jsonb`),
     tokensInput: integer('tokens_input').notNull().default(0),
     tokensOutput: integer('tokens_output').notNull().default(0),
     costUsd: doublePrecision('cost_usd').notNull().default(0),
@@ -42,7 +53,10 @@ export const intents = pgTable(
     updatedAt: updatedAt(),
     completedAt: timestamp('completed_at', { withTimezone: true }),
   },
-  (t) => [index('intents_tenant_created_idx').on(t.tenantId, t.createdAt), index('intents_status_idx').on(t.status)],
+  (t) => [
+    index('intents_tenant_created_idx').on(t.tenantId, t.createdAt),
+    index('intents_status_idx').on(t.status),
+  ],
 );
 
 export const swarms = pgTable(
@@ -78,11 +92,17 @@ export const tasks = pgTable(
     prompt: text('prompt').notNull(),
     role: text('role').notNull().default('worker'),
     runtime: text('runtime').notNull().default('pi'),
-    dependsOn: jsonb('depends_on').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    dependsOn: jsonb('depends_on')
+      .$type<string[]>()
+      .notNull()
+      .default(sql`'[]'::jsonb`),
     status: text('status').$type<TaskStatus>().notNull().default('pending'),
     branch: text('branch'),
     commitSha: text('commit_sha'),
-    filesChanged: jsonb('files_changed').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    filesChanged: jsonb('files_changed')
+      .$type<string[]>()
+      .notNull()
+      .default(sql`'[]'::jsonb`),
     tokensInput: integer('tokens_input').notNull().default(0),
     tokensOutput: integer('tokens_output').notNull().default(0),
     costUsd: doublePrecision('cost_usd').notNull().default(0),

@@ -30,7 +30,14 @@ export interface TaskView {
   tokens: { input: number; output: number };
   cost_usd: number;
   error: { code: string; message: string } | null;
-  session: { id: string; status: string; attempt: number; runtime: string; last_activity_at: string | null; agent_ms: number | null } | null;
+  session: {
+    id: string;
+    status: string;
+    attempt: number;
+    runtime: string;
+    last_activity_at: string | null;
+    agent_ms: number | null;
+  } | null;
 }
 
 export interface IntentDetail extends IntentView {
@@ -65,7 +72,12 @@ export class DashClient {
     this.apiKey = opts.apiKey;
   }
 
-  async request<T>(method: string, path: string, body?: unknown, opts: { timeoutMs?: number; okStatuses?: number[] } = {}): Promise<T> {
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    opts: { timeoutMs?: number; okStatuses?: number[] } = {},
+  ): Promise<T> {
     let res: Response;
     try {
       res = await fetch(`${this.baseUrl}${path}`, {
@@ -78,18 +90,32 @@ export class DashClient {
         signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
       });
     } catch (err) {
-      throw new DashApiError(0, 'api_unreachable', `Cannot reach the Dash API at ${this.baseUrl}: ${(err as Error).message}`);
+      throw new DashApiError(
+        0,
+        'api_unreachable',
+        `Cannot reach the Dash API at ${this.baseUrl}: ${(err as Error).message}`,
+      );
     }
     const text = await res.text();
     let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
-      throw new DashApiError(res.status, 'bad_response', `The Dash API answered with non-JSON (HTTP ${res.status}).`);
+      throw new DashApiError(
+        res.status,
+        'bad_response',
+        `The Dash API answered with non-JSON (HTTP ${res.status}).`,
+      );
     }
     if (!res.ok && !(opts.okStatuses ?? []).includes(res.status)) {
-      const err = (parsed as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
-      throw new DashApiError(res.status, err?.code ?? 'http_error', err?.message ?? `HTTP ${res.status}`, err?.details);
+      const err = (parsed as { error?: { code?: string; message?: string; details?: unknown } } | undefined)
+        ?.error;
+      throw new DashApiError(
+        res.status,
+        err?.code ?? 'http_error',
+        err?.message ?? `HTTP ${res.status}`,
+        err?.details,
+      );
     }
     return parsed as T;
   }
@@ -110,7 +136,9 @@ export class DashClient {
     return this.request('GET', `/api/v1/intents/${encodeURIComponent(id)}`);
   }
 
-  listIntents(query: { limit?: number; cursor?: string; status?: string } = {}): Promise<{ data: IntentView[]; next_cursor: string | null }> {
+  listIntents(
+    query: { limit?: number; cursor?: string; status?: string } = {},
+  ): Promise<{ data: IntentView[]; next_cursor: string | null }> {
     const params = new URLSearchParams(
       Object.entries(query)
         .filter(([, v]) => v !== undefined)

@@ -25,13 +25,17 @@ export interface EmbeddedStack {
   stop(): Promise<void>;
 }
 
-export async function startEmbeddedStack(config: DashConfig, log: (line: string) => void): Promise<EmbeddedStack> {
+export async function startEmbeddedStack(
+  config: DashConfig,
+  log: (line: string) => void,
+): Promise<EmbeddedStack> {
   fs.mkdirSync(path.join(config.home, 'logs'), { recursive: true });
   // The stack owns shutdown order (worker, then API, then Temporal), not the SDK's signal hooks.
   Runtime.install({ shutdownSignals: [] });
   const cleanups: (() => Promise<void>)[] = [];
   const stopAll = async () => {
-    for (const fn of cleanups.reverse()) await fn().catch((err: unknown) => log(`shutdown step failed: ${String(err)}`));
+    for (const fn of cleanups.reverse())
+      await fn().catch((err: unknown) => log(`shutdown step failed: ${String(err)}`));
     cleanups.length = 0;
   };
   try {
@@ -62,7 +66,9 @@ export async function startEmbeddedStack(config: DashConfig, log: (line: string)
 
     const database = await openDatabase({ url: config.databaseUrl, dataDir: path.join(config.home, 'data') });
     cleanups.push(() => database.close());
-    log(`Database: ${database.kind === 'pglite' ? `embedded PGlite in ${path.join(config.home, 'data')}` : 'Postgres (DASH_DATABASE_URL)'}`);
+    log(
+      `Database: ${database.kind === 'pglite' ? `embedded PGlite in ${path.join(config.home, 'data')}` : 'Postgres (DASH_DATABASE_URL)'}`,
+    );
 
     const client = await connectClient(temporalAddress, config.temporal.namespace);
     cleanups.push(() => client.connection.close());
@@ -108,11 +114,19 @@ export async function startEmbeddedStack(config: DashConfig, log: (line: string)
   }
 }
 
-function listen(fetch: Parameters<typeof serve>[0]['fetch'], hostname: string, port: number): Promise<ServerType> {
+function listen(
+  fetch: Parameters<typeof serve>[0]['fetch'],
+  hostname: string,
+  port: number,
+): Promise<ServerType> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch, hostname, port }, () => resolve(server));
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new Error(`Port ${port} is in use; set DASH_PORT or stop what holds it.`) : err),
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(`Port ${port} is in use; set DASH_PORT or stop what holds it.`)
+          : err,
+      ),
     );
   });
 }

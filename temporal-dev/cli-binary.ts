@@ -51,7 +51,9 @@ export interface FindCliOptions {
 export async function findTemporalCli(opts: FindCliOptions = {}): Promise<string> {
   if (opts.configured) {
     if (!(await cliVersion(opts.configured))) {
-      throw new Error(`DASH_TEMPORAL_CLI=${opts.configured} is not a working Temporal CLI (\`--version\` failed).`);
+      throw new Error(
+        `DASH_TEMPORAL_CLI=${opts.configured} is not a working Temporal CLI (\`--version\` failed).`,
+      );
     }
     return opts.configured;
   }
@@ -82,11 +84,19 @@ export async function buildTemporalCli(binDir: string, onProgress: (line: string
   const started = Date.now();
   const child = spawn(
     go,
-    ['install', '-ldflags', `-X github.com/temporalio/cli/temporalcli.Version=${TEMPORAL_CLI_VERSION}`, `${MODULE}@v${TEMPORAL_CLI_VERSION}`],
+    [
+      'install',
+      '-ldflags',
+      `-X github.com/temporalio/cli/temporalcli.Version=${TEMPORAL_CLI_VERSION}`,
+      `${MODULE}@v${TEMPORAL_CLI_VERSION}`,
+    ],
     { env: { ...process.env, CGO_ENABLED: '0', GOBIN: binDir }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
-  const ticker = setInterval(() => onProgress(`  still building (${Math.round((Date.now() - started) / 1000)} s)...`), 30_000);
+  const ticker = setInterval(
+    () => onProgress(`  still building (${Math.round((Date.now() - started) / 1000)} s)...`),
+    30_000,
+  );
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -94,5 +104,7 @@ export async function buildTemporalCli(binDir: string, onProgress: (line: string
   if (code !== 0) {
     throw new Error(`go install of the Temporal CLI failed (exit ${code}):\n${output.slice(-4000)}`);
   }
-  onProgress(`Built the Temporal CLI v${TEMPORAL_CLI_VERSION} in ${Math.round((Date.now() - started) / 1000)} s.`);
+  onProgress(
+    `Built the Temporal CLI v${TEMPORAL_CLI_VERSION} in ${Math.round((Date.now() - started) / 1000)} s.`,
+  );
 }

@@ -52,7 +52,16 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   if (!(await isPortFree(opts.port))) {
     throw new Error(`Port ${opts.port} is already in use; set DASH_TEMPORAL_PORT or stop what holds it.`);
   }
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--log-level', 'warn'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(opts.port),
+    '--log-level',
+    'warn',
+  ];
   args.push('--namespace', opts.namespace ?? 'default');
   if (opts.headless || opts.uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(opts.uiPort));
@@ -78,7 +87,9 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     await Promise.race([
       waitForTemporal(address, opts.startTimeoutMs ?? 60_000),
       exited.then((code) => {
-        throw new Error(`temporal server start-dev exited early with code ${code}${opts.logFile ? ` (see ${opts.logFile})` : ''}`);
+        throw new Error(
+          `temporal server start-dev exited early with code ${code}${opts.logFile ? ` (see ${opts.logFile})` : ''}`,
+        );
       }),
     ]);
   } catch (err) {
@@ -109,7 +120,9 @@ export async function waitForTemporal(address: string, timeoutMs: number): Promi
     if (await temporalHealthy(address).catch((e: unknown) => ((lastError = e), false))) return;
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`Temporal at ${address} did not become healthy within ${timeoutMs} ms: ${String(lastError ?? 'no answer')}`);
+  throw new Error(
+    `Temporal at ${address} did not become healthy within ${timeoutMs} ms: ${String(lastError ?? 'no answer')}`,
+  );
 }
 
 export async function temporalHealthy(address: string): Promise<boolean> {

@@ -20,7 +20,9 @@ export interface DashWorkerOptions {
   maxConcurrentAgentSessions?: number;
 }
 
-export async function createDashWorker(opts: DashWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
+export async function createDashWorker(
+  opts: DashWorkerOptions,
+): Promise<{ worker: Worker; connection: NativeConnection }> {
   const connection = await NativeConnection.connect({ address: opts.address });
   const worker = await Worker.create({
     connection,

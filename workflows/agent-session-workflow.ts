@@ -88,7 +88,13 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
       baseSha: input.baseSha,
       message: `dash: ${input.title}\n\nIntent: ${input.intentId}\nTask: ${input.taskKey}\nSession: ${input.sessionId}`,
     });
-    await quick.markSession({ ...record, status: 'completed', usage: outcome.usage, agentMs: outcome.agentMs, stopReason: outcome.stopReason });
+    await quick.markSession({
+      ...record,
+      status: 'completed',
+      usage: outcome.usage,
+      agentMs: outcome.agentMs,
+      stopReason: outcome.stopReason,
+    });
     await quick.markTask({
       taskId: input.taskId,
       status: 'completed',
@@ -113,7 +119,11 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
     await CancellationScope.nonCancellable(async () => {
       setStatus('failed');
       await quick.markSession({ ...record, status: 'failed', error: state.error ?? null });
-      await quick.markTask({ taskId: input.taskId, status: 'failed', error: { code: 'session_failed', message: state.error ?? '' } });
+      await quick.markTask({
+        taskId: input.taskId,
+        status: 'failed',
+        error: { code: 'session_failed', message: state.error ?? '' },
+      });
     });
     throw err;
   }

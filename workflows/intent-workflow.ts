@@ -17,7 +17,12 @@ import type { IntentInput, IntentResult, PlannedTaskInput, SessionResult, Usage 
 
 const quick = proxyActivities<DashActivities>({
   startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: ['MergeConflict'] },
+  retry: {
+    initialInterval: '1s',
+    maximumInterval: '30s',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: ['MergeConflict'],
+  },
 });
 
 const planner = proxyActivities<DashActivities>({
@@ -61,10 +66,19 @@ export async function IntentWorkflow(input: IntentInput): Promise<IntentResult> 
   try {
     setPhase('planning');
     await quick.markIntent({ intentId: input.intentId, status: 'planning' });
-    const plan = await planner.planIntent({ intentId: input.intentId, text: input.text, repoPath: input.repoPath });
+    const plan = await planner.planIntent({
+      intentId: input.intentId,
+      text: input.text,
+      repoPath: input.repoPath,
+    });
     addUsage(progress.usage, plan.usage);
     progress.tasks = plan.tasks.map((t) => ({ key: t.id, title: t.title, status: 'pending' }));
-    await quick.savePlan({ intentId: input.intentId, summary: plan.summary, tasks: plan.tasks, usage: progress.usage });
+    await quick.savePlan({
+      intentId: input.intentId,
+      summary: plan.summary,
+      tasks: plan.tasks,
+      usage: progress.usage,
+    });
 
     setPhase('running');
     await quick.markIntent({ intentId: input.intentId, status: 'running' });
@@ -116,7 +130,11 @@ export async function IntentWorkflow(input: IntentInput): Promise<IntentResult> 
 }
 
 /** Starts each task as soon as its dependencies are done; independent tasks run in parallel. */
-async function runTasks(input: IntentInput, tasks: PlannedTaskInput[], progress: IntentProgress): Promise<SessionResult[]> {
+async function runTasks(
+  input: IntentInput,
+  tasks: PlannedTaskInput[],
+  progress: IntentProgress,
+): Promise<SessionResult[]> {
   const started = new Map<string, Promise<SessionResult>>();
   const start = (task: PlannedTaskInput): Promise<SessionResult> => {
     const existing = started.get(task.id);

@@ -2,7 +2,10 @@ import { Hono } from 'hono';
 import type { ApiDeps } from '../context.js';
 
 const withTimeout = <T>(p: Promise<T>, ms: number) =>
-  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms))]);
+  Promise.race([
+    p,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)),
+  ]);
 
 export function healthRoutes(deps: ApiDeps) {
   return new Hono()
@@ -25,7 +28,10 @@ export function healthRoutes(deps: ApiDeps) {
       return c.json(
         {
           status: ready ? 'ready' : 'not_ready',
-          checks: { database: { ...database, kind: deps.database.kind }, temporal: { ...temporal, address: deps.config.temporal.address } },
+          checks: {
+            database: { ...database, kind: deps.database.kind },
+            temporal: { ...temporal, address: deps.config.temporal.address },
+          },
           llm: deps.llmKind,
           temporal_ui: deps.config.temporal.uiUrl,
         },

@@ -20,7 +20,9 @@ const CreateIntent = z
   })
   .strict();
 
-const IntentId = z.object({ id: z.string().regex(/^int-[a-z0-9]{10}$/, 'intent ids look like int-xxxxxxxxxx') });
+const IntentId = z.object({
+  id: z.string().regex(/^int-[a-z0-9]{10}$/, 'intent ids look like int-xxxxxxxxxx'),
+});
 
 const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
@@ -28,7 +30,8 @@ const ListQuery = z.object({
   status: z.enum(s.intentStatuses).optional(),
 });
 
-export const newIntentId = () => `int-${crypto.randomBytes(8).readBigUInt64BE().toString(36).padStart(13, '0').slice(-10)}`;
+export const newIntentId = () =>
+  `int-${crypto.randomBytes(8).readBigUInt64BE().toString(36).padStart(13, '0').slice(-10)}`;
 
 type IntentRow = typeof s.intents.$inferSelect;
 
@@ -94,9 +97,16 @@ export function intentRoutes(deps: ApiDeps) {
       } catch (err) {
         await db
           .update(s.intents)
-          .set({ status: 'failed', error: { code: 'temporal_unavailable', message: (err as Error).message }, updatedAt: sql`now()` })
+          .set({
+            status: 'failed',
+            error: { code: 'temporal_unavailable', message: (err as Error).message },
+            updatedAt: sql`now()`,
+          })
           .where(eq(s.intents.id, id));
-        throw new UnavailableError('temporal_unavailable', `Could not start the intent workflow: ${(err as Error).message}`);
+        throw new UnavailableError(
+          'temporal_unavailable',
+          `Could not start the intent workflow: ${(err as Error).message}`,
+        );
       }
       return c.json(present(row!), 202);
     })
@@ -110,7 +120,10 @@ export function intentRoutes(deps: ApiDeps) {
           and(
             q.status ? eq(s.intents.status, q.status) : undefined,
             after
-              ? or(lt(s.intents.createdAt, after.createdAt), and(eq(s.intents.createdAt, after.createdAt), lt(s.intents.id, after.id)))
+              ? or(
+                  lt(s.intents.createdAt, after.createdAt),
+                  and(eq(s.intents.createdAt, after.createdAt), lt(s.intents.id, after.id)),
+                )
               : undefined,
           ),
         )
@@ -127,7 +140,11 @@ export function intentRoutes(deps: ApiDeps) {
       const { id } = c.req.valid('param');
       const [row] = await db.select().from(s.intents).where(eq(s.intents.id, id));
       if (!row) throw new NotFoundError('intent', id);
-      const tasks = await db.select().from(s.tasks).where(eq(s.tasks.intentId, id)).orderBy(s.tasks.createdAt, s.tasks.key);
+      const tasks = await db
+        .select()
+        .from(s.tasks)
+        .where(eq(s.tasks.intentId, id))
+        .orderBy(s.tasks.createdAt, s.tasks.key);
       const sessions = await db.select().from(s.agentSessions).where(eq(s.agentSessions.intentId, id));
       return c.json({
         ...present(row),
@@ -167,6 +184,7 @@ function encodeCursor(row: IntentRow): string {
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const [iso, id] = Buffer.from(cursor, 'base64url').toString().split('|');
   const createdAt = new Date(iso ?? '');
-  if (!id || Number.isNaN(createdAt.getTime())) throw new ValidationError('Invalid cursor; pass next_cursor from a previous page.');
+  if (!id || Number.isNaN(createdAt.getTime()))
+    throw new ValidationError('Invalid cursor; pass next_cursor from a previous page.');
   return { createdAt, id };
 }

@@ -18,20 +18,33 @@ export default class Do extends DashCommand {
   };
   static override flags = {
     repo: Flags.string({ char: 'r', description: 'git repository to work on', default: '.' }),
-    'base-branch': Flags.string({ char: 'b', description: 'branch to start from (default: the current branch)' }),
+    'base-branch': Flags.string({
+      char: 'b',
+      description: 'branch to start from (default: the current branch)',
+    }),
     wait: Flags.boolean({ description: 'follow the intent until it ends', default: true, allowNo: true }),
-    'poll-interval': Flags.integer({ description: 'progress polling interval in ms', default: 1000, hidden: true }),
+    'poll-interval': Flags.integer({
+      description: 'progress polling interval in ms',
+      default: 1000,
+      hidden: true,
+    }),
   };
 
   async run(): Promise<IntentDetail | Record<string, unknown>> {
     const { args, flags } = await this.parse(Do);
-    if (!args.intent.trim()) this.error('The intent is empty: say what you want done, e.g. dash do "add a login page".', { exit: EXIT.badInput });
+    if (!args.intent.trim())
+      this.error('The intent is empty: say what you want done, e.g. dash do "add a login page".', {
+        exit: EXIT.badInput,
+      });
     const client = this.client();
     if (!(await apiIsLive(client))) {
       if (process.env.DASH_API_URL) {
-        this.error(`No Dash API answers at ${client.baseUrl} (DASH_API_URL). Start it there, or unset DASH_API_URL to use the embedded stack.`, {
-          exit: EXIT.unavailable,
-        });
+        this.error(
+          `No Dash API answers at ${client.baseUrl} (DASH_API_URL). Start it there, or unset DASH_API_URL to use the embedded stack.`,
+          {
+            exit: EXIT.unavailable,
+          },
+        );
       }
       try {
         await startBackgroundStack(this.dashConfig, client, (l) => this.progress(l));
@@ -41,7 +54,9 @@ export default class Do extends DashCommand {
     }
     const ready = await client.ready();
     if (ready.llm === 'rehearsal') {
-      this.progress('Note: REHEARSAL provider (scripted, offline) because no provider key is set; see README "Real providers".');
+      this.progress(
+        'Note: REHEARSAL provider (scripted, offline) because no provider key is set; see README "Real providers".',
+      );
     }
     const created = await client.createIntent({
       intent: args.intent,
@@ -57,9 +72,12 @@ export default class Do extends DashCommand {
       if (this.jsonEnabled()) {
         this.logJson(final);
       }
-      throw new Errors.CLIError(`Intent ${final.id} ${final.status}: ${why}\nInspect it in the Temporal Web UI: ${final.web_ui_url}`, {
-        exit: EXIT.failed,
-      });
+      throw new Errors.CLIError(
+        `Intent ${final.id} ${final.status}: ${why}\nInspect it in the Temporal Web UI: ${final.web_ui_url}`,
+        {
+          exit: EXIT.failed,
+        },
+      );
     }
     if (!this.jsonEnabled()) this.printSummary(final);
     return final;
@@ -87,7 +105,11 @@ export default class Do extends DashCommand {
               : task.session && task.session.attempt > 1
                 ? ` (attempt ${task.session.attempt})`
                 : '';
-        note(`task:${task.key}`, `${task.status}:${task.session?.attempt ?? 0}`, `[${elapsed}]   task ${task.key}: ${task.status}${extra} - ${task.title}`);
+        note(
+          `task:${task.key}`,
+          `${task.status}:${task.session?.attempt ?? 0}`,
+          `[${elapsed}]   task ${task.key}: ${task.status}${extra} - ${task.title}`,
+        );
       }
       if (['completed', 'failed', 'cancelled'].includes(detail.status)) return detail;
       await new Promise((r) => setTimeout(r, intervalMs));
@@ -98,7 +120,9 @@ export default class Do extends DashCommand {
     const priceNote = final.llm === 'rehearsal' ? ' (rehearsal prices)' : '';
     this.log('');
     this.log(`Intent ${final.id} completed.`);
-    this.log(`  Result branch: ${final.result_branch} (${final.result_commit?.slice(0, 10)}) in ${final.repo}`);
+    this.log(
+      `  Result branch: ${final.result_branch} (${final.result_commit?.slice(0, 10)}) in ${final.repo}`,
+    );
     this.log(`  Files changed: ${final.files_changed.length ? final.files_changed.join(', ') : '(none)'}`);
     this.log(`  Tokens:        ${final.tokens.total} (${final.tokens.input} in, ${final.tokens.output} out)`);
     this.log(`  Cost:          $${final.cost_usd.toFixed(4)}${priceNote}`);

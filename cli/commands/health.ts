@@ -3,7 +3,10 @@ import { DashCommand, EXIT } from '../base.js';
 
 export default class Health extends DashCommand {
   static override summary = 'Check that the API, the database and Temporal are ready.';
-  static override examples = ['<%= config.bin %> health', 'DASH_API_URL=http://dash.internal:7373 <%= config.bin %> health --json'];
+  static override examples = [
+    '<%= config.bin %> health',
+    'DASH_API_URL=http://dash.internal:7373 <%= config.bin %> health --json',
+  ];
 
   async run(): Promise<ReadyView> {
     const ready = await this.client().ready();

@@ -19,10 +19,16 @@ export default class Status extends DashCommand {
     const intents: IntentView[] = live ? (await client.listIntents({ limit: flags.limit })).data : [];
     if (!this.jsonEnabled()) {
       this.log(`API ${client.baseUrl}: ${live ? 'up' : 'down (start it with `dash up`, or run `dash do`)'}`);
-      if (stack) this.log(`Embedded stack: pid ${stack.pid}, Temporal ${stack.temporalAddress}, Web UI ${stack.temporalUiUrl ?? '-'}`);
-      if (live && intents.length === 0) this.log('No intents yet. Try: dash do "add a greeting function" --repo <git repo>');
+      if (stack)
+        this.log(
+          `Embedded stack: pid ${stack.pid}, Temporal ${stack.temporalAddress}, Web UI ${stack.temporalUiUrl ?? '-'}`,
+        );
+      if (live && intents.length === 0)
+        this.log('No intents yet. Try: dash do "add a greeting function" --repo <git repo>');
       for (const i of intents) {
-        this.log(`${i.id}  ${i.status.padEnd(9)} ${i.created_at.slice(0, 19)}  $${i.cost_usd.toFixed(4)}  ${i.intent.slice(0, 60)}`);
+        this.log(
+          `${i.id}  ${i.status.padEnd(9)} ${i.created_at.slice(0, 19)}  $${i.cost_usd.toFixed(4)}  ${i.intent.slice(0, 60)}`,
+        );
       }
     }
     return { api: { url: client.baseUrl, live }, stack: stack ?? null, intents };

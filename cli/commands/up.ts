@@ -20,9 +20,12 @@ export default class Up extends DashCommand {
     const { flags } = await this.parse(Up);
     const running = readStackState(this.dashConfig.home);
     if (running && running.pid !== process.pid) {
-      this.error(`A Dash stack is already running (pid ${running.pid}, API ${running.apiUrl}). Stop it with \`dash down\`.`, {
-        exit: EXIT.unavailable,
-      });
+      this.error(
+        `A Dash stack is already running (pid ${running.pid}, API ${running.apiUrl}). Stop it with \`dash down\`.`,
+        {
+          exit: EXIT.unavailable,
+        },
+      );
     }
     const log = (line: string) => {
       if (!flags.quiet) this.progress(`[dash] ${line}`);
@@ -35,7 +38,9 @@ export default class Up extends DashCommand {
       llm: stack.llmKind,
       pid: process.pid,
     };
-    log(`Ready. API ${stack.apiUrl} | Temporal ${stack.temporalAddress} | Web UI ${stack.temporalUiUrl ?? '(external)'} | LLM ${stack.llmKind}`);
+    log(
+      `Ready. API ${stack.apiUrl} | Temporal ${stack.temporalAddress} | Web UI ${stack.temporalUiUrl ?? '(external)'} | LLM ${stack.llmKind}`,
+    );
     log('Press Ctrl-C to stop everything.');
     if (this.jsonEnabled()) this.logJson(summary);
     await new Promise<void>((resolve) => {

@@ -55,8 +55,20 @@ export function writePiAgentDir(dir: string, llm: LlmSettings): { modelArg: stri
 }
 
 /** Flags for deterministic headless runs: nothing from the worktree or home is auto-loaded. */
-export function piArgs(opts: { modelArg: string; sessionFile: string; tools?: string[]; systemPrompt?: string }): string[] {
-  const args = ['--model', opts.modelArg, '--no-extensions', '--no-skills', '--no-prompt-templates', '--no-context-files'];
+export function piArgs(opts: {
+  modelArg: string;
+  sessionFile: string;
+  tools?: string[];
+  systemPrompt?: string;
+}): string[] {
+  const args = [
+    '--model',
+    opts.modelArg,
+    '--no-extensions',
+    '--no-skills',
+    '--no-prompt-templates',
+    '--no-context-files',
+  ];
   args.push('--session', opts.sessionFile);
   if (opts.tools) args.push('--tools', opts.tools.join(','));
   if (opts.systemPrompt) args.push('--append-system-prompt', opts.systemPrompt);

@@ -36,7 +36,10 @@ export class PiRpcProcess {
   readonly proc: ChildProcessWithoutNullStreams;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stderr = '';
-  private readonly pending = new Map<string, { resolve: (r: PiResponse) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<
+    string,
+    { resolve: (r: PiResponse) => void; reject: (e: Error) => void }
+  >();
   private readonly listeners = new Set<(e: PiEvent) => void>();
   private seq = 0;
   private eventCount = 0;
@@ -50,9 +53,12 @@ export class PiRpcProcess {
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,
     });
-    this.exited = new Promise((resolve) => this.proc.once('exit', (code, signal) => resolve({ code, signal })));
+    this.exited = new Promise((resolve) =>
+      this.proc.once('exit', (code, signal) => resolve({ code, signal })),
+    );
     void this.exited.then(({ code, signal }) => {
-      for (const p of this.pending.values()) p.reject(new Error(`Pi exited (code ${code}, signal ${signal}): ${this.stderr.slice(-2000)}`));
+      for (const p of this.pending.values())
+        p.reject(new Error(`Pi exited (code ${code}, signal ${signal}): ${this.stderr.slice(-2000)}`));
       this.pending.clear();
     });
     this.proc.stdin.on('error', () => undefined); // EPIPE after exit is reported through `exited`.
@@ -112,7 +118,13 @@ export class PiRpcProcess {
 
   /** Sends a prompt and resolves when Pi is truly idle (after retries and compaction). */
   async promptUntilIdle(message: string): Promise<void> {
-    const flags = { started: false, running: false, retrying: false, compacting: false, compactionRetry: false };
+    const flags = {
+      started: false,
+      running: false,
+      retrying: false,
+      compacting: false,
+      compactionRetry: false,
+    };
     let wake: (() => void) | undefined;
     const off = this.onEvent((e) => {
       switch (e.type) {
@@ -143,7 +155,8 @@ export class PiRpcProcess {
     try {
       await this.request({ type: 'prompt', message });
       for (;;) {
-        const busy = !flags.started || flags.running || flags.retrying || flags.compacting || flags.compactionRetry;
+        const busy =
+          !flags.started || flags.running || flags.retrying || flags.compacting || flags.compactionRetry;
         if (!busy) {
           const before = this.eventCount;
           await this.request({ type: 'get_state' });
@@ -153,7 +166,9 @@ export class PiRpcProcess {
         await Promise.race([
           new Promise<void>((resolve) => (wake = resolve)),
           this.exited.then(({ code, signal }) => {
-            throw new Error(`Pi exited while working (code ${code}, signal ${signal}): ${this.stderr.slice(-2000)}`);
+            throw new Error(
+              `Pi exited while working (code ${code}, signal ${signal}): ${this.stderr.slice(-2000)}`,
+            );
           }),
         ]);
       }
@@ -180,7 +195,9 @@ export class PiRpcProcess {
   /** Abort the current run (kills running tool processes), then stop. */
   async abortAndStop(): Promise<void> {
     if (this.proc.exitCode === null && this.proc.signalCode === null) {
-      await Promise.race([this.send({ type: 'abort' }), new Promise((r) => setTimeout(r, 2_000))]).catch(() => undefined);
+      await Promise.race([this.send({ type: 'abort' }), new Promise((r) => setTimeout(r, 2_000))]).catch(
+        () => undefined,
+      );
     }
     // SIGTERM first: with it Pi kills its bash tool trees; closing stdin alone may not.
     this.signalGroup('SIGTERM');

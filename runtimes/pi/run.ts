@@ -61,7 +61,10 @@ export async function runPi(opts: PiRunOptions): Promise<PiRunOutcome> {
       if (message?.role === 'assistant') {
         stopReason = message.stopReason ?? stopReason;
         errorMessage = message.errorMessage;
-        const text = (message.content ?? []).filter((c) => c.type === 'text').map((c) => c.text ?? '').join('');
+        const text = (message.content ?? [])
+          .filter((c) => c.type === 'text')
+          .map((c) => c.text ?? '')
+          .join('');
         if (text) finalText = text;
         addUsage(usage, message.usage);
       }
@@ -82,7 +85,15 @@ export async function runPi(opts: PiRunOptions): Promise<PiRunOutcome> {
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
   }
-  return { stopReason, errorMessage, finalText, usage, sessionFile, agentMs: Date.now() - started, toolCalls };
+  return {
+    stopReason,
+    errorMessage,
+    finalText,
+    usage,
+    sessionFile,
+    agentMs: Date.now() - started,
+    toolCalls,
+  };
 }
 
 interface AssistantMessage {
@@ -90,7 +101,13 @@ interface AssistantMessage {
   stopReason?: string;
   errorMessage?: string;
   content?: { type: string; text?: string }[];
-  usage?: { input?: number; output?: number; cacheRead?: number; cacheWrite?: number; cost?: { total?: number } };
+  usage?: {
+    input?: number;
+    output?: number;
+    cacheRead?: number;
+    cacheWrite?: number;
+    cost?: { total?: number };
+  };
 }
 
 function addUsage(total: PiUsage, u: AssistantMessage['usage']): void {

@@ -21,14 +21,24 @@ describe.each(['postgres', 'pglite'] as const)('database on %s', (kind) => {
     const rows = await t.database.db.execute<{ table_name: string }>(
       sql`select table_name from information_schema.tables where table_schema = 'public' order by table_name`,
     );
-    const names = (Array.isArray(rows) ? rows : (rows as { rows: { table_name: string }[] }).rows).map((r) => r.table_name);
+    const names = (Array.isArray(rows) ? rows : (rows as { rows: { table_name: string }[] }).rows).map(
+      (r) => r.table_name,
+    );
     expect(names).toEqual(['agent_sessions', 'intents', 'session_events', 'swarms', 'tasks', 'worktrees']);
   });
 
   it('round-trips an intent with its tasks, sessions and events', async () => {
     const { db } = t.database;
-    await db.insert(s.intents).values({ id: 'int-aaaaaaaaaa', text: 'do it', repoPath: '/r', baseBranch: 'main', workflowId: 'int-aaaaaaaaaa' });
-    await db.insert(s.swarms).values({ id: 'int-aaaaaaaaaa', intentId: 'int-aaaaaaaaaa', plan: { tasks: [] } });
+    await db.insert(s.intents).values({
+      id: 'int-aaaaaaaaaa',
+      text: 'do it',
+      repoPath: '/r',
+      baseBranch: 'main',
+      workflowId: 'int-aaaaaaaaaa',
+    });
+    await db
+      .insert(s.swarms)
+      .values({ id: 'int-aaaaaaaaaa', intentId: 'int-aaaaaaaaaa', plan: { tasks: [] } });
     await db.insert(s.tasks).values({
       id: 'int-aaaaaaaaaa-one',
       intentId: 'int-aaaaaaaaaa',
@@ -38,7 +48,9 @@ describe.each(['postgres', 'pglite'] as const)('database on %s', (kind) => {
       prompt: 'p',
       dependsOn: ['zero'],
     });
-    await db.insert(s.agentSessions).values({ id: 'sess-1', intentId: 'int-aaaaaaaaaa', taskId: 'int-aaaaaaaaaa-one', workflowId: 'wf' });
+    await db
+      .insert(s.agentSessions)
+      .values({ id: 'sess-1', intentId: 'int-aaaaaaaaaa', taskId: 'int-aaaaaaaaaa-one', workflowId: 'wf' });
     await db.insert(s.sessionEvents).values([
       { sessionId: 'sess-1', seq: 1, type: 'agent_start', payload: { a: 1 } },
       { sessionId: 'sess-1', seq: 2, type: 'agent_end', payload: { b: [1, 2] } },
@@ -46,7 +58,11 @@ describe.each(['postgres', 'pglite'] as const)('database on %s', (kind) => {
     const [task] = await db.select().from(s.tasks).where(eq(s.tasks.intentId, 'int-aaaaaaaaaa'));
     expect(task?.dependsOn).toEqual(['zero']);
     expect(task?.status).toBe('pending');
-    const events = await db.select().from(s.sessionEvents).where(eq(s.sessionEvents.sessionId, 'sess-1')).orderBy(s.sessionEvents.seq);
+    const events = await db
+      .select()
+      .from(s.sessionEvents)
+      .where(eq(s.sessionEvents.sessionId, 'sess-1'))
+      .orderBy(s.sessionEvents.seq);
     expect(events.map((e) => e.payload)).toEqual([{ a: 1 }, { b: [1, 2] }]);
   });
 
@@ -67,7 +83,9 @@ describe.each(['postgres', 'pglite'] as const)('database on %s', (kind) => {
 
   it('rejects a task that points at a missing intent (foreign key)', async () => {
     await expect(
-      t.database.db.insert(s.tasks).values({ id: 'orphan', intentId: 'int-missing000', key: 'k', title: 't', prompt: 'p' }),
+      t.database.db
+        .insert(s.tasks)
+        .values({ id: 'orphan', intentId: 'int-missing000', key: 'k', title: 't', prompt: 'p' }),
     ).rejects.toThrow();
   });
 });
@@ -76,7 +94,13 @@ describe('embedded PGlite on disk', () => {
   it('keeps data across close and reopen in its data directory', async () => {
     const dir = path.join(tempDir(), 'data');
     const first = await openDatabase({ dataDir: dir });
-    await first.db.insert(s.intents).values({ id: 'int-bbbbbbbbbb', text: 'persist me', repoPath: '/r', baseBranch: 'main', workflowId: 'w' });
+    await first.db.insert(s.intents).values({
+      id: 'int-bbbbbbbbbb',
+      text: 'persist me',
+      repoPath: '/r',
+      baseBranch: 'main',
+      workflowId: 'w',
+    });
     await first.close();
     expect(fs.existsSync(dir)).toBe(true);
     const second = await openDatabase({ dataDir: dir });

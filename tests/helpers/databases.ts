@@ -4,7 +4,8 @@ import crypto from 'node:crypto';
 import postgres from 'postgres';
 import { openDatabase, type Database } from '../../drizzle/client.js';
 
-export const POSTGRES_ADMIN_URL = process.env.DASH_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const POSTGRES_ADMIN_URL =
+  process.env.DASH_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export type DbKind = 'postgres' | 'pglite';
 

@@ -9,7 +9,11 @@ export function tempDir(prefix = 'dash-test-'): string {
 }
 
 export function gitIn(repo: string, ...args: string[]): string {
-  return execFileSync('git', ['-C', repo, '-c', 'user.name=Test', '-c', 'user.email=test@localhost', ...args], { encoding: 'utf8' });
+  return execFileSync(
+    'git',
+    ['-C', repo, '-c', 'user.name=Test', '-c', 'user.email=test@localhost', ...args],
+    { encoding: 'utf8' },
+  );
 }
 
 export function makeRepo(files: Record<string, string>, opts: { branch?: string } = {}): string {

@@ -14,7 +14,10 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
-  const cliPath = await findTemporalCli({ configured: process.env.DASH_TEMPORAL_CLI, onProgress: (l) => console.log(l) });
+  const cliPath = await findTemporalCli({
+    configured: process.env.DASH_TEMPORAL_CLI,
+    onProgress: (l) => console.log(l),
+  });
   server = await startDevServer({ cliPath, port: await freePort(), headless: true, startTimeoutMs: 120_000 });
   project.provide('temporalAddress', server.address);
   project.provide('temporalCli', cliPath);

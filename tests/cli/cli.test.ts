@@ -1,0 +1,130 @@
+// The built `dash` binary as a user runs it: stdout, --json output and exit statuses.
+import { execFile } from 'node:child_process';
+import { serve, type ServerType } from '@hono/node-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../temporal-dev/dev-server.js';
+import { requireBuild } from '../helpers/processes.js';
+import { makeDemoRepo, tempDir } from '../helpers/repo.js';
+import { startTestStack, type TestStack } from '../helpers/stack.js';
+
+let stack: TestStack;
+let server: ServerType;
+let apiUrl: string;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  const port = await freePort();
+  server = serve({ fetch: stack.app.fetch, hostname: '127.0.0.1', port });
+  apiUrl = `http://127.0.0.1:${port}`;
+});
+
+afterAll(async () => {
+  await new Promise((r) => server?.close(r));
+  await stack?.stop();
+});
+
+function dash(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [requireBuild('bin/run.js'), ...args],
+      {
+        env: { ...process.env, DASH_API_URL: apiUrl, DASH_HOME: stack.config.home, ...env },
+        timeout: 170_000,
+      },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('dash CLI', () => {
+  it('runs an intent with `dash do --json` and prints the result as JSON', async () => {
+    const repo = makeDemoRepo();
+    const r = await dash([
+      'do',
+      'Add a greet(name) function with a test and document it',
+      '--repo',
+      repo,
+      '--json',
+    ]);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.status).toBe('completed');
+    expect(out.result_branch).toBe(`dash/${out.id}/result`);
+    expect(out.files_changed).toContain('src/greet.js');
+    expect(out.tokens.total).toBeGreaterThan(0);
+    expect(out.tasks).toHaveLength(2);
+    expect(r.stderr).toContain('REHEARSAL');
+  });
+
+  it('prints progress, the result branch, tokens, cost and the Web UI link without --json', async () => {
+    const repo = makeDemoRepo();
+    const r = await dash(['do', 'greet people please', '--repo', repo, '--poll-interval', '300']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/planning/);
+    expect(r.stdout).toMatch(/task greet-function: completed/);
+    expect(r.stdout).toMatch(/Result branch: dash\/int-[a-z0-9]{10}\/result/);
+    expect(r.stdout).toMatch(/Tokens: +\d+/);
+    expect(r.stdout).toMatch(/Cost: +\$\d+\.\d{4} \(rehearsal prices\)/);
+    expect(r.stdout).toMatch(/Web UI: +http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows\/int-/);
+  });
+
+  it('exits 2 with a clear message for an empty intent', async () => {
+    const r = await dash(['do', '  ']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/intent is empty/);
+  });
+
+  it('exits 2 for a repository that does not exist or is not git, naming the problem', async () => {
+    const missing = await dash(['do', 'x', '--repo', '/nonexistent/repo']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/does not exist.*repo_not_found/s);
+    const notGit = await dash(['do', 'x', '--repo', tempDir()]);
+    expect(notGit.code).toBe(2);
+    expect(notGit.stderr).toMatch(/not a git repository/);
+  });
+
+  it('exits 3 when the API it is pointed at is down', async () => {
+    const r = await dash(['do', 'x'], { DASH_API_URL: `http://127.0.0.1:${await freePort()}` });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/No Dash API answers/);
+    const health = await dash(['health'], { DASH_API_URL: `http://127.0.0.1:${await freePort()}` });
+    expect(health.code).toBe(3);
+    expect(health.stderr).toMatch(/Cannot reach the Dash API/);
+  });
+
+  it('reports health and status, also as JSON', async () => {
+    const health = await dash(['health', '--json']);
+    expect(health.code).toBe(0);
+    expect(JSON.parse(health.stdout)).toMatchObject({
+      status: 'ready',
+      checks: { database: { status: 'ok' }, temporal: { status: 'ok' } },
+    });
+    const status = await dash(['status', '--json']);
+    expect(status.code).toBe(0);
+    const parsed = JSON.parse(status.stdout);
+    expect(parsed.api.live).toBe(true);
+    expect(parsed.intents.length).toBeGreaterThanOrEqual(2);
+    const plain = await dash(['status']);
+    expect(plain.stdout).toMatch(/int-[a-z0-9]{10} +completed/);
+  });
+
+  it('`dash down` says so when nothing runs', async () => {
+    const r = await dash(['down', '--json'], { DASH_HOME: tempDir() });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ stopped: false, pid: null });
+  });
+
+  it('has --help with examples for every command', async () => {
+    for (const cmd of ['do', 'up', 'down', 'status', 'health']) {
+      const r = await dash([cmd, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/EXAMPLES/);
+      expect(r.stdout).toMatch(/--json/);
+    }
+  });
+});

@@ -28,7 +28,8 @@ export abstract class DashCommand extends Command {
 
   /** Progress goes to stderr so that stdout stays clean for --json output. */
   protected progress(line: string): void {
-    if (this.jsonEnabled()) this.logToStderr(line);
+    // oclif mutes logToStderr under --json too, so write to stderr directly.
+    if (this.jsonEnabled()) process.stderr.write(`${line}\n`);
     else this.log(line);
   }
 

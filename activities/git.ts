@@ -1,12 +1,10 @@
-// Commits an agent's work and merges task branches. Merges happen in a scratch worktree so the
-// user's own checkout is never touched.
-import path from 'node:path';
+// Commits an agent's work and merges task branches. Merges never touch a checkout: neither the
+// user's nor a scratch one.
 import { ApplicationFailure } from '@temporalio/activity';
-import { git } from '../core/git.js';
+import { git, gitStatus } from '../core/git.js';
 import type { ActivityDeps } from './deps.js';
-import { dropWorktree, ensureWorktree } from './worktrees.js';
 
-export function createGitActivities({ config }: ActivityDeps) {
+export function createGitActivities(_deps: ActivityDeps) {
   return {
     async commitWork(input: {
       worktreePath: string;
@@ -23,8 +21,9 @@ export function createGitActivities({ config }: ActivityDeps) {
     },
 
     /**
-     * Builds `target` from `baseSha` plus each branch, in order. Re-running starts again from the
-     * base (`-B`), so a retry after a crash mid-merge cannot apply a merge twice.
+     * Builds `target` as `baseSha` plus a merge commit per branch, in order, entirely in the
+     * object store (`git merge-tree --write-tree`): no checkout is touched, and re-running
+     * rebuilds the same result from the base, so a retry cannot apply a merge twice.
      */
     async mergeBranches(input: {
       intentId: string;
@@ -34,43 +33,49 @@ export function createGitActivities({ config }: ActivityDeps) {
       target: string;
       message: string;
     }): Promise<{ commit: string; filesChanged: string[] }> {
-      const scratch = path.join(
-        config.worktreeRoot,
-        input.intentId,
-        `.merge-${input.target.replace(/[^a-zA-Z0-9-]/g, '_')}`,
-      );
-      const repo = git(input.repoPath);
-      await dropWorktree(input.repoPath, scratch);
-      await repo.raw(['branch', '-f', input.target, input.baseSha]);
-      await ensureWorktree({
-        repoPath: input.repoPath,
-        path: scratch,
-        branch: input.target,
-        baseSha: input.baseSha,
-      });
-      const g = git(scratch);
-      try {
-        for (const branch of input.branches) {
-          try {
-            await g.raw(['merge', '--no-ff', '--no-edit', '-m', `${input.message}: merge ${branch}`, branch]);
-          } catch (err) {
-            const conflicts = (
-              await g.raw(['diff', '--name-only', '--diff-filter=U']).catch(() => '')
-            ).trim();
-            await g.raw(['merge', '--abort']).catch(() => undefined);
-            throw ApplicationFailure.nonRetryable(
-              `Merging ${branch} into ${input.target} conflicts in: ${conflicts || (err as Error).message}`,
-              'MergeConflict',
-              { branch, files: conflicts.split('\n').filter(Boolean) },
-            );
-          }
+      let head = input.baseSha;
+      for (const branch of input.branches) {
+        const tip = (await git(input.repoPath).revparse([`refs/heads/${branch}^{commit}`])).trim();
+        // A branch built on another one (a dependency) may already be contained: nothing to merge.
+        if ((await gitStatus(input.repoPath, ['merge-base', '--is-ancestor', tip, head])).code === 0)
+          continue;
+        const merged = await gitStatus(input.repoPath, [
+          'merge-tree',
+          '--write-tree',
+          '--name-only',
+          '--no-messages',
+          head,
+          tip,
+        ]);
+        const [tree, ...rest] = merged.stdout.trim().split('\n');
+        if (merged.code === 1) {
+          const files = rest.filter(Boolean);
+          throw ApplicationFailure.nonRetryable(
+            `Merging ${branch} into ${input.target} conflicts in: ${files.join(', ') || 'unknown files'}`,
+            'MergeConflict',
+            { branch, files },
+          );
         }
-        const commit = (await g.revparse(['HEAD'])).trim();
-        const changed = (await g.raw(['diff', '--name-only', `${input.baseSha}..${commit}`])).trim();
-        return { commit, filesChanged: changed ? changed.split('\n') : [] };
-      } finally {
-        await dropWorktree(input.repoPath, scratch);
+        if (merged.code !== 0 || !tree)
+          throw new Error(`git merge-tree failed: ${merged.stderr || merged.stdout}`);
+        const commit = await gitStatus(input.repoPath, [
+          'commit-tree',
+          tree,
+          '-p',
+          head,
+          '-p',
+          tip,
+          '-m',
+          `${input.message}: merge ${branch}`,
+        ]);
+        if (commit.code !== 0) throw new Error(`git commit-tree failed: ${commit.stderr}`);
+        head = commit.stdout.trim();
       }
+      await git(input.repoPath).raw(['update-ref', `refs/heads/${input.target}`, head]);
+      const changed = (
+        await git(input.repoPath).raw(['diff', '--name-only', `${input.baseSha}..${head}`])
+      ).trim();
+      return { commit: head, filesChanged: changed ? changed.split('\n') : [] };
     },
   };
 }

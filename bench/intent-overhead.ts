@@ -93,6 +93,34 @@ const { worker, connection: native } = await createDashWorker({
 });
 const running = worker.run();
 
+/** Milliseconds spent in each activity type (scheduled to completed) across an intent's workflows. */
+async function activityBreakdown(workflowIds: string[]): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const id of workflowIds) {
+    const events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
+    const ms = (e: (typeof events)[number]) =>
+      Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6);
+    const scheduled = new Map<string, { type: string; at: number }>();
+    for (const e of events) {
+      const sch = e.activityTaskScheduledEventAttributes;
+      if (sch) scheduled.set(String(e.eventId), { type: sch.activityType?.name ?? '?', at: ms(e) });
+      const done = e.activityTaskCompletedEventAttributes;
+      if (done) {
+        const s = scheduled.get(String(done.scheduledEventId));
+        if (s) out[s.type] = (out[s.type] ?? 0) + ms(e) - s.at;
+      }
+      const marker = e.markerRecordedEventAttributes;
+      if (marker) out['(local activities, count)'] = (out['(local activities, count)'] ?? 0) + 1;
+    }
+    const first = events[0];
+    const last = events[events.length - 1];
+    if (first && last)
+      out[`workflow ${id.includes('-task-') ? 'session' : 'intent'} wall`] = ms(last) - ms(first);
+  }
+  return out;
+}
+
+let breakdown: Record<string, number> = {};
 const direct: number[] = [];
 const totals: number[] = [];
 const agents: number[] = [];
@@ -123,6 +151,7 @@ try {
       .select()
       .from(s.agentSessions)
       .where(eq(s.agentSessions.intentId, id));
+    if (i === RUNS) breakdown = await activityBreakdown([id, `${id}-task-bench`]);
     if (i > 0) {
       totals.push(total);
       agents.push(session?.agentMs ?? 0);
@@ -146,6 +175,7 @@ const result = {
   dash_overhead_ms_median: Math.round(median(overhead)),
   ratio_intent_to_direct_pi: +(median(totals) / median(direct)).toFixed(2),
   ratio_overhead_to_direct_pi: +(median(overhead) / median(direct)).toFixed(2),
+  last_run_ms_by_step: breakdown,
   rss_dash_process_peak: mb(peakRss(process.pid)),
   rss_temporal_dev_server_peak: mb(peakRss(temporal.pid)),
   node: process.version,

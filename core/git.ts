@@ -1,4 +1,5 @@
 // Git helpers shared by the API (validating a repository) and activities (worktrees, merges).
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { RepoError } from './errors.js';
@@ -61,4 +62,20 @@ export async function inspectRepo(repo: string, baseBranch?: string): Promise<Re
     );
   }
   return { path: await fs.promises.realpath(top), baseBranch: branch, baseSha: sha };
+}
+
+/** Runs git and returns its exit status instead of throwing, for commands whose status is data. */
+export function gitStatus(
+  dir: string,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      'git',
+      ['-C', dir, '-c', 'user.name=Dash', '-c', 'user.email=dash@localhost', ...args],
+      { maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
 }

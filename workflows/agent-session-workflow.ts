@@ -6,6 +6,7 @@ import {
   CancellationScope,
   defineQuery,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -13,6 +14,13 @@ import {
 import type { DashActivities } from '../activities/index.js';
 import { DashIntentId, DashKind, DashRole, DashRuntime, DashStatus } from './search-attributes.js';
 import type { SessionInput, SessionResult, Usage } from './types.js';
+
+// Projection writes are idempotent upserts into Dash's own database: local activities skip a
+// server round trip each, which is most of Dash's overhead per session (bench/README.md).
+const projection = proxyLocalActivities<DashActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500ms', maximumInterval: '10s', maximumAttempts: 20 },
+});
 
 const quick = proxyActivities<DashActivities>({
   startToCloseTimeout: '2 minutes',
@@ -63,8 +71,8 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
     baseSha: input.baseSha,
   });
   state.worktreePath = worktree.path;
-  await quick.markSession({ ...record, status: 'running', worktreePath: worktree.path });
-  await quick.markTask({ taskId: input.taskId, status: 'running', branch: input.branch });
+  await projection.markSession({ ...record, status: 'running', worktreePath: worktree.path });
+  await projection.markTask({ taskId: input.taskId, status: 'running', branch: input.branch });
   setStatus('running');
   try {
     const outcome = await agent.runAgent({
@@ -88,14 +96,14 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
       baseSha: input.baseSha,
       message: `dash: ${input.title}\n\nIntent: ${input.intentId}\nTask: ${input.taskKey}\nSession: ${input.sessionId}`,
     });
-    await quick.markSession({
+    await projection.markSession({
       ...record,
       status: 'completed',
       usage: outcome.usage,
       agentMs: outcome.agentMs,
       stopReason: outcome.stopReason,
     });
-    await quick.markTask({
+    await projection.markTask({
       taskId: input.taskId,
       status: 'completed',
       commitSha: commit,
@@ -118,8 +126,8 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
     state.error = err instanceof Error ? err.message : String(err);
     await CancellationScope.nonCancellable(async () => {
       setStatus('failed');
-      await quick.markSession({ ...record, status: 'failed', error: state.error ?? null });
-      await quick.markTask({
+      await projection.markSession({ ...record, status: 'failed', error: state.error ?? null });
+      await projection.markTask({
         taskId: input.taskId,
         status: 'failed',
         error: { code: 'session_failed', message: state.error ?? '' },

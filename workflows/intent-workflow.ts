@@ -7,6 +7,7 @@ import {
   executeChild,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
@@ -14,6 +15,13 @@ import type { DashActivities } from '../activities/index.js';
 import { AgentSessionWorkflow } from './agent-session-workflow.js';
 import { DashIntentId, DashKind, DashRepo, DashStatus } from './search-attributes.js';
 import type { IntentInput, IntentResult, PlannedTaskInput, SessionResult, Usage } from './types.js';
+
+// Projection writes are idempotent upserts into Dash's own database: local activities skip a
+// server round trip each, which is most of Dash's overhead per session (bench/README.md).
+const projection = proxyLocalActivities<DashActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500ms', maximumInterval: '10s', maximumAttempts: 20 },
+});
 
 const quick = proxyActivities<DashActivities>({
   startToCloseTimeout: '2 minutes',
@@ -65,7 +73,7 @@ export async function IntentWorkflow(input: IntentInput): Promise<IntentResult> 
   ]);
   try {
     setPhase('planning');
-    await quick.markIntent({ intentId: input.intentId, status: 'planning' });
+    await projection.markIntent({ intentId: input.intentId, status: 'planning' });
     const plan = await planner.planIntent({
       intentId: input.intentId,
       text: input.text,
@@ -73,7 +81,7 @@ export async function IntentWorkflow(input: IntentInput): Promise<IntentResult> 
     });
     addUsage(progress.usage, plan.usage);
     progress.tasks = plan.tasks.map((t) => ({ key: t.id, title: t.title, status: 'pending' }));
-    await quick.savePlan({
+    await projection.savePlan({
       intentId: input.intentId,
       summary: plan.summary,
       tasks: plan.tasks,
@@ -81,11 +89,11 @@ export async function IntentWorkflow(input: IntentInput): Promise<IntentResult> 
     });
 
     setPhase('running');
-    await quick.markIntent({ intentId: input.intentId, status: 'running' });
+    await projection.markIntent({ intentId: input.intentId, status: 'running' });
     const sessions = await runTasks(input, plan.tasks, progress);
 
     setPhase('merging');
-    await quick.markIntent({ intentId: input.intentId, status: 'merging', usage: progress.usage });
+    await projection.markIntent({ intentId: input.intentId, status: 'merging', usage: progress.usage });
     const resultBranch = resultBranchOf(input.intentId);
     const merged = await quick.mergeBranches({
       intentId: input.intentId,
@@ -96,7 +104,7 @@ export async function IntentWorkflow(input: IntentInput): Promise<IntentResult> 
       message: `dash: ${input.text.slice(0, 72)}`,
     });
     progress.resultBranch = resultBranch;
-    await quick.markIntent({
+    await projection.markIntent({
       intentId: input.intentId,
       status: 'completed',
       resultBranch,
@@ -118,7 +126,7 @@ export async function IntentWorkflow(input: IntentInput): Promise<IntentResult> 
     progress.error = describe(err);
     await CancellationScope.nonCancellable(async () => {
       setPhase(cancelled ? 'cancelled' : 'failed');
-      await quick.markIntent({
+      await projection.markIntent({
         intentId: input.intentId,
         status: cancelled ? 'cancelled' : 'failed',
         usage: progress.usage,

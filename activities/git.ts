@@ -66,7 +66,9 @@ export function createGitActivities(_deps: ActivityDeps) {
           '-p',
           tip,
           '-m',
-          `${input.message}: merge ${branch}`,
+          `Merge ${branch}`,
+          '-m',
+          input.message,
         ]);
         if (commit.code !== 0) throw new Error(`git commit-tree failed: ${commit.stderr}`);
         head = commit.stdout.trim();

@@ -101,7 +101,7 @@ export async function IntentWorkflow(input: IntentInput): Promise<IntentResult> 
       baseSha: input.baseSha,
       branches: plan.tasks.map((t) => taskBranchOf(input.intentId, t.id)),
       target: resultBranch,
-      message: `dash: ${input.text.slice(0, 72)}`,
+      message: `Intent ${input.intentId}: ${input.text}`,
     });
     progress.resultBranch = resultBranch;
     await projection.markIntent({
@@ -197,7 +197,7 @@ async function baseFor(input: IntentInput, task: PlannedTaskInput, deps: Session
     baseSha: input.baseSha,
     branches: deps.map((d) => d.branch),
     target: `dash/${input.intentId}/base-${task.id}`,
-    message: `dash: base for ${task.id}`,
+    message: `Intent ${input.intentId}: base for task ${task.id}`,
   });
   return merged.commit;
 }

@@ -40,10 +40,9 @@ describe('mergeBranches', () => {
     const result = await merge(repo, base, ['a', 'b']);
     expect(result.filesChanged.sort()).toEqual(['a.txt', 'b.txt']);
     expect(gitIn(repo, 'rev-parse', 'dash/x/result').trim()).toBe(result.commit);
-    expect(gitIn(repo, 'log', '--merges', '--format=%s', 'dash/x/result').trim().split('\n')).toEqual([
-      'dash: test: merge b',
-      'dash: test: merge a',
-    ]);
+    expect(
+      gitIn(repo, 'log', '--merges', '--format=%s|%b', 'dash/x/result').trim().split('\n').filter(Boolean),
+    ).toEqual(['Merge b|dash: test', 'Merge a|dash: test']);
     expect(gitIn(repo, 'status', '--porcelain').trim()).toBe('?? uncommitted.txt');
     expect(gitIn(repo, 'rev-parse', 'HEAD').trim()).toBe(base);
   });
@@ -54,7 +53,7 @@ describe('mergeBranches', () => {
     const a = branchWith(repo, 'a', base, 'a.txt', 'a\n');
     branchWith(repo, 'b', a, 'b.txt', 'b\n');
     const first = await merge(repo, base, ['b', 'a']);
-    expect(gitIn(repo, 'log', '--merges', '--format=%s', 'dash/x/result').trim()).toBe('dash: test: merge b');
+    expect(gitIn(repo, 'log', '--merges', '--format=%s', 'dash/x/result').trim()).toBe('Merge b');
     const again = await merge(repo, base, ['b', 'a']);
     expect(gitIn(repo, 'rev-parse', `${again.commit}^{tree}`)).toBe(
       gitIn(repo, 'rev-parse', `${first.commit}^{tree}`),

@@ -9,7 +9,8 @@ import { git } from '../core/git.js';
 import * as s from '../drizzle/schema.js';
 import type { PiEvent } from '../runtimes/pi/rpc-process.js';
 import { runPi } from '../runtimes/pi/run.js';
-import type { AgentOutcome } from '../workflows/types.js';
+import { ROLES } from '../core/roles.js';
+import type { AgentOutcome, RoleName } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 
 export interface RunAgentInput {
@@ -17,7 +18,7 @@ export interface RunAgentInput {
   worktreePath: string;
   title: string;
   prompt: string;
-  role: 'worker';
+  role: RoleName;
 }
 
 /** What the agent is told: the task, and that committing is Dash's job, not the agent's. */
@@ -82,6 +83,8 @@ export function createAgentActivities({ db, config, llm }: ActivityDeps) {
           prompt: agentPrompt(input.title, input.prompt),
           llm,
           sessionDir,
+          tools: ROLES[input.role].tools,
+          systemPrompt: ROLES[input.role].systemPrompt,
           onEvent,
           signal: ctx.cancellationSignal,
           onSpawn: (pid) => {

@@ -5,6 +5,7 @@ import type { ApiDeps } from './context.js';
 import { errorResponse, onError } from './errors.js';
 import { healthRoutes } from './routes/health.js';
 import { intentRoutes } from './routes/intents.js';
+import { roleRoutes } from './routes/roles.js';
 
 export function createApp(deps: ApiDeps) {
   const app = new Hono()
@@ -16,7 +17,8 @@ export function createApp(deps: ApiDeps) {
       }),
     )
     .route('/health', healthRoutes(deps))
-    .route('/api/v1/intents', intentRoutes(deps));
+    .route('/api/v1/intents', intentRoutes(deps))
+    .route('/api/v1/roles', roleRoutes());
   app.onError(onError);
   app.notFound((c) =>
     errorResponse(c, 404, 'route_not_found', `No route for ${c.req.method} ${c.req.path}.`),

@@ -10,7 +10,7 @@ export const PlannedTaskSchema = z.object({
   id: TaskKey,
   title: z.string().trim().min(1).max(200),
   prompt: z.string().trim().min(1).max(20_000),
-  role: z.enum(['worker']).default('worker'),
+  role: z.enum(['coordinator', 'worker', 'reviewer', 'refinery', 'monitor']).default('worker'),
   dependsOn: z.array(TaskKey).default([]),
 });
 

@@ -1,5 +1,8 @@
 // Inputs and results that cross the workflow/activity boundary. Types only, so both sides can
 // import them without pulling non-deterministic code into the workflow bundle.
+/** Agent roles; their enforced tool sets live in core/roles.ts. */
+export type RoleName = 'coordinator' | 'worker' | 'reviewer' | 'refinery' | 'monitor';
+
 export interface Usage {
   input: number;
   output: number;
@@ -23,7 +26,7 @@ export interface PlannedTaskInput {
   id: string;
   title: string;
   prompt: string;
-  role: 'worker';
+  role: RoleName;
   dependsOn: string[];
 }
 
@@ -45,7 +48,7 @@ export interface SessionInput {
   branch: string;
   title: string;
   prompt: string;
-  role: 'worker';
+  role: RoleName;
   worktreeRoot: string;
   heartbeatTimeoutMs: number;
   timeoutMs: number;

@@ -127,4 +127,25 @@ describe('embedded stack', () => {
     expect(await isPortFree(Number(extra.DASH_TEMPORAL_PORT))).toBe(true);
     expect(fs.existsSync(path.join(extra.DASH_HOME!, 'run', 'stack.json'))).toBe(false);
   });
+
+  it('with DASH_TEMPORAL_ADDRESS, `dash up` uses that cluster and starts no Temporal server', async () => {
+    const extra = await embeddedEnv();
+    const up = spawnNode(
+      'bin/run.js',
+      ['up'],
+      cleanEnv({ ...extra, DASH_TEMPORAL_ADDRESS: inject('temporalAddress') }),
+    );
+    await waitFor(
+      () => /Ready\. API/.test(up.output()),
+      120_000,
+      `dash up to be ready (output: ${up.output()})`,
+    );
+    expect(up.output()).not.toMatch(/Starting the Temporal dev server/);
+    expect(fs.existsSync(path.join(extra.DASH_HOME!, 'run', 'temporal.pid'))).toBe(false);
+    expect(await isPortFree(Number(extra.DASH_TEMPORAL_PORT))).toBe(true);
+    const ready = (await (await fetch(`http://127.0.0.1:${extra.DASH_PORT}/health/ready`)).json()) as any;
+    expect(ready.checks.temporal).toMatchObject({ status: 'ok', address: inject('temporalAddress') });
+    up.child.kill('SIGTERM');
+    expect(await up.exited).toBe(0);
+  });
 });

@@ -1,16 +1,17 @@
 // Runs an agent (Pi over RPC) in a session's worktree as one long, heartbeating activity.
 // Temporal retries this activity on another worker if this one dies; the retry starts the
 // attempt again from the worktree's committed state, so a half-done attempt never leaks into
-// the result.
+// the result. While it runs, it delivers queued controls (steer, abort) to the process and
+// reports progress to its workflow, so the session's live state is one query away.
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
-import { sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { git } from '../core/git.js';
-import * as s from '../drizzle/schema.js';
-import type { PiEvent } from '../runtimes/pi/rpc-process.js';
-import { runPi } from '../runtimes/pi/run.js';
 import { ROLES } from '../core/roles.js';
-import type { AgentOutcome, RoleName } from '../workflows/types.js';
+import * as s from '../drizzle/schema.js';
+import type { PiEvent, PiRpcProcess } from '../runtimes/pi/rpc-process.js';
+import { runPi } from '../runtimes/pi/run.js';
+import type { AgentOutcome, RoleName, SessionProgress } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 
 export interface RunAgentInput {
@@ -28,9 +29,10 @@ export function agentPrompt(title: string, prompt: string): string {
 
 // Streaming deltas repeat the whole partial message; the end events carry everything worth keeping.
 const NOISY_EVENTS = new Set(['message_update', 'tool_execution_update', 'message_start']);
-const FLUSH_EVERY_MS = 1_000;
+const TICK_MS = 500;
+const PROGRESS_EVERY_MS = 2_000;
 
-export function createAgentActivities({ db, config, llm }: ActivityDeps) {
+export function createAgentActivities({ db, config, llm, temporal }: ActivityDeps) {
   return {
     async runAgent(input: RunAgentInput): Promise<AgentOutcome> {
       const ctx = Context.current();
@@ -42,11 +44,20 @@ export function createAgentActivities({ db, config, llm }: ActivityDeps) {
         await g.raw(['clean', '-fd']);
       }
       const sessionDir = path.join(config.home, 'sessions', input.sessionId, `attempt-${attempt}`);
+      const progress: SessionProgress = {
+        currentTool: null,
+        lastEvent: 'spawning',
+        lastActivityAt: Date.now(),
+        usage: { input: 0, output: 0, cost: 0 },
+        attempt,
+      };
       let seq = 0;
       let buffer: { seq: number; type: string; payload: unknown }[] = [];
-      let lastEvent = 'spawning';
-      let lastTool: string | undefined;
-      const flush = async () => {
+      let pi: PiRpcProcess | undefined;
+      let lastReported = 0;
+      let dirty = true;
+
+      const flushEvents = async () => {
         if (buffer.length === 0) return;
         const rows = buffer.map((e) => ({
           sessionId: input.sessionId,
@@ -59,39 +70,82 @@ export function createAgentActivities({ db, config, llm }: ActivityDeps) {
         await db.insert(s.sessionEvents).values(rows).onConflictDoNothing();
         await db
           .update(s.agentSessions)
-          .set({ lastActivityAt: sql`now()`, status: 'running', attempt })
-          .where(sql`${s.agentSessions.id} = ${input.sessionId}`);
+          .set({ lastActivityAt: sql`now()`, attempt, currentTool: progress.currentTool })
+          // Status belongs to the workflow: a late flush must not undo its final word.
+          .where(eq(s.agentSessions.id, input.sessionId));
+      };
+      const deliverControls = async () => {
+        if (!pi) return;
+        const pending = await db
+          .select()
+          .from(s.sessionControls)
+          .where(and(eq(s.sessionControls.sessionId, input.sessionId), isNull(s.sessionControls.deliveredAt)))
+          .orderBy(asc(s.sessionControls.id));
+        for (const control of pending) {
+          const response =
+            control.kind === 'abort'
+              ? await pi.send({ type: 'abort' })
+              : await pi.send({ type: 'steer', message: control.message ?? '' });
+          await db
+            .update(s.sessionControls)
+            .set({
+              deliveredAt: sql`now()`,
+              result: response.success ? 'delivered' : `refused: ${response.error ?? ''}`,
+            })
+            .where(eq(s.sessionControls.id, control.id));
+        }
+      };
+      const reportProgress = async () => {
+        const workflowId = ctx.info.workflowExecution?.workflowId;
+        if (!temporal || !workflowId || !dirty || Date.now() - lastReported < PROGRESS_EVERY_MS) return;
+        dirty = false;
+        lastReported = Date.now();
+        await temporal.workflow.getHandle(workflowId).signal('sessionProgress', { ...progress });
       };
       const onEvent = (e: PiEvent) => {
-        lastEvent = e.type;
-        if (e.type === 'tool_execution_start') lastTool = String(e.toolName ?? '');
+        progress.lastEvent = e.type;
+        progress.lastActivityAt = Date.now();
+        if (e.type === 'tool_execution_start') progress.currentTool = String(e.toolName ?? '');
+        if (e.type === 'tool_execution_end') progress.currentTool = null;
+        if (e.type === 'message_end') addUsage(progress, e);
+        if (e.type === 'tool_execution_start' || e.type === 'tool_execution_end' || e.type === 'agent_end')
+          dirty = true;
         if (NOISY_EVENTS.has(e.type)) return;
         buffer.push({ seq: ++seq, type: e.type, payload: trimEvent(e) });
       };
+      let inFlight: Promise<unknown> | undefined;
       const ticker = setInterval(
         () => {
-          ctx.heartbeat({ events: seq, lastEvent, lastTool, attempt });
-          flush().catch((err: unknown) =>
-            ctx.log.warn('could not store session events', { error: String(err) }),
-          );
+          ctx.heartbeat({
+            events: seq,
+            lastEvent: progress.lastEvent,
+            currentTool: progress.currentTool,
+            attempt,
+          });
+          if (inFlight) return;
+          inFlight = Promise.all([flushEvents(), deliverControls(), reportProgress()])
+            .catch((err: unknown) => ctx.log.warn('session bookkeeping failed', { error: String(err) }))
+            .finally(() => (inFlight = undefined));
         },
-        Math.min(FLUSH_EVERY_MS, config.agent.heartbeatTimeoutMs / 3),
+        Math.min(TICK_MS, config.agent.heartbeatTimeoutMs / 3),
       );
       try {
+        const role = ROLES[input.role];
         const outcome = await runPi({
           cwd: input.worktreePath,
           prompt: agentPrompt(input.title, input.prompt),
           llm,
           sessionDir,
-          tools: ROLES[input.role].tools,
-          systemPrompt: ROLES[input.role].systemPrompt,
+          tools: role.tools,
+          systemPrompt: role.systemPrompt,
           onEvent,
           signal: ctx.cancellationSignal,
+          onProcess: (p) => (pi = p),
           onSpawn: (pid) => {
             void db
               .update(s.agentSessions)
               .set({ pid, runtimeSessionFile: path.join(sessionDir, 'session.jsonl') })
-              .where(sql`${s.agentSessions.id} = ${input.sessionId}`)
+              .where(eq(s.agentSessions.id, input.sessionId))
               .catch(() => undefined);
           },
         });
@@ -106,10 +160,22 @@ export function createAgentActivities({ db, config, llm }: ActivityDeps) {
         };
       } finally {
         clearInterval(ticker);
-        await flush().catch(() => undefined);
+        pi = undefined;
+        await inFlight;
+        progress.currentTool = null;
+        await flushEvents().catch(() => undefined);
       }
     },
   };
+}
+
+function addUsage(progress: SessionProgress, e: PiEvent): void {
+  const message = e.message as
+    { role?: string; usage?: { input?: number; output?: number; cost?: { total?: number } } } | undefined;
+  if (message?.role !== 'assistant' || !message.usage) return;
+  progress.usage.input += message.usage.input ?? 0;
+  progress.usage.output += message.usage.output ?? 0;
+  progress.usage.cost += message.usage.cost?.total ?? 0;
 }
 
 /** Keeps stored events small: long strings (file contents, tool output) are cut. */

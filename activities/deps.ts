@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import type { DashConfig, LlmSettings } from '../core/config.js';
 import type { Db } from '../drizzle/client.js';
 
@@ -7,4 +8,6 @@ export interface ActivityDeps {
   config: DashConfig;
   /** The resolved model endpoint (rehearsal URL filled in). */
   llm: LlmSettings;
+  /** For activities that report back to their workflow (live session progress). */
+  temporal?: Client;
 }

@@ -118,6 +118,19 @@ export function createStoreActivities({ db }: ActivityDeps) {
         .where(eq(s.tasks.id, p.taskId));
     },
 
+    /** Queues a steer or abort for the running agent; a retried call queues it once. */
+    async queueControl(p: {
+      sessionId: string;
+      requestId: string;
+      kind: s.ControlKind;
+      message?: string;
+    }): Promise<void> {
+      await db
+        .insert(s.sessionControls)
+        .values({ sessionId: p.sessionId, requestId: p.requestId, kind: p.kind, message: p.message ?? null })
+        .onConflictDoNothing();
+    },
+
     async markSession(p: SessionPatch): Promise<void> {
       const ended = p.status === 'completed' || p.status === 'failed' || p.status === 'cancelled';
       const fields = {
@@ -132,7 +145,7 @@ export function createStoreActivities({ db }: ActivityDeps) {
         ...(p.agentMs !== undefined && { agentMs: p.agentMs }),
         ...(p.stopReason !== undefined && { stopReason: p.stopReason }),
         ...(p.error !== undefined && { error: p.error }),
-        ...(ended && { endedAt: sql`now()` }),
+        ...(ended && { endedAt: sql`now()`, currentTool: null }),
       };
       await db
         .insert(s.agentSessions)

@@ -89,7 +89,7 @@ const { worker, connection: native } = await createDashWorker({
   address: temporal.address,
   namespace: 'default',
   taskQueue: 'dash-bench',
-  deps: { db: database.db, config, llm },
+  deps: { db: database.db, config, llm, temporal: client },
 });
 const running = worker.run();
 

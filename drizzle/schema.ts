@@ -135,6 +135,7 @@ export const agentSessions = pgTable(
     stopReason: text('stop_reason'),
     error: text('error'),
     lastActivityAt: timestamp('last_activity_at', { withTimezone: true }),
+    currentTool: text('current_tool'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     endedAt: timestamp('ended_at', { withTimezone: true }),
@@ -173,4 +174,30 @@ export const sessionEvents = pgTable(
   },
   // A retried activity re-sends a batch; the unique key makes the insert idempotent.
   (t) => [uniqueIndex('session_events_session_seq_idx').on(t.sessionId, t.attempt, t.seq)],
+);
+
+export const controlKinds = ['steer', 'abort'] as const;
+export type ControlKind = (typeof controlKinds)[number];
+
+/**
+ * Commands for a running agent (steer, abort), queued by the session workflow's update handlers
+ * and picked up by whichever worker runs the agent, so control needs no host affinity.
+ */
+export const sessionControls = pgTable(
+  'session_controls',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    sessionId: text('session_id').notNull(),
+    /** Idempotency key: an update retried by Temporal queues its command once. */
+    requestId: text('request_id').notNull(),
+    kind: text('kind').$type<ControlKind>().notNull(),
+    message: text('message'),
+    createdAt: createdAt(),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+    result: text('result'),
+  },
+  (t) => [
+    uniqueIndex('session_controls_request_idx').on(t.requestId),
+    index('session_controls_pending_idx').on(t.sessionId, t.deliveredAt),
+  ],
 );

@@ -78,7 +78,7 @@ export async function startEmbeddedStack(
       address: temporalAddress,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      deps: { db: database.db, config, llm },
+      deps: { db: database.db, config, llm, temporal: client },
       maxConcurrentAgentSessions: config.agent.maxSessions,
     });
     const done = worker.run();

@@ -2,6 +2,7 @@
 // hosts sharing Postgres and a Temporal cluster (PGlite cannot be shared between processes).
 import { Runtime } from '@temporalio/worker';
 import { loadConfig } from '../core/config.js';
+import { connectClient } from '../core/temporal.js';
 import { openDatabase } from '../drizzle/client.js';
 import { resolveLlm } from '../stack/llm.js';
 import { createDashWorker } from './worker.js';
@@ -17,11 +18,12 @@ if (!config.databaseUrl) {
 Runtime.install({ shutdownSignals: [] });
 const database = await openDatabase({ url: config.databaseUrl });
 const { llm, rehearsal } = await resolveLlm(config, log);
+const client = await connectClient(config.temporal.address, config.temporal.namespace);
 const { worker, connection } = await createDashWorker({
   address: config.temporal.address,
   namespace: config.temporal.namespace,
   taskQueue: config.temporal.taskQueue,
-  deps: { db: database.db, config, llm },
+  deps: { db: database.db, config, llm, temporal: client },
   maxConcurrentAgentSessions: config.agent.maxSessions,
 });
 const stop = () => {
@@ -35,6 +37,7 @@ try {
   await worker.run();
 } finally {
   await connection.close();
+  await client.connection.close();
   await rehearsal?.close();
   await database.close();
 }

@@ -1,10 +1,17 @@
 // One agent session: a worktree, an agent run, a commit, then cleanup. The agent run is one long
 // heartbeating activity; if its worker dies, Temporal retries it elsewhere after the heartbeat
-// timeout.
+// timeout. Steer and abort are updates: validated, recorded in history, and delivered to the
+// running agent through the session_controls queue within about half a second.
 import {
   ApplicationFailure,
   CancellationScope,
+  allHandlersFinished,
+  condition,
+  currentUpdateInfo,
   defineQuery,
+  defineSignal,
+  defineUpdate,
+  isCancellation,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -13,7 +20,7 @@ import {
 } from '@temporalio/workflow';
 import type { DashActivities } from '../activities/index.js';
 import { DashIntentId, DashKind, DashRole, DashRuntime, DashStatus } from './search-attributes.js';
-import type { SessionInput, SessionResult, Usage } from './types.js';
+import type { SessionInput, SessionProgress, SessionResult, Usage } from './types.js';
 
 // Projection writes are idempotent upserts into Dash's own database: local activities skip a
 // server round trip each, which is most of Dash's overhead per session (bench/README.md).
@@ -27,20 +34,82 @@ const quick = proxyActivities<DashActivities>({
   retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 },
 });
 
+export type SessionStatus =
+  'starting' | 'running' | 'committing' | 'completed' | 'failed' | 'aborted' | 'cancelled';
+
 export interface SessionState {
-  status: 'starting' | 'running' | 'committing' | 'completed' | 'failed';
+  status: SessionStatus;
   worktreePath?: string;
   usage: Usage;
   attempt: number;
+  currentTool: string | null;
+  lastEvent?: string;
+  lastActivityAt?: number;
+  steers: number;
   error?: string;
 }
 
 export const sessionStateQuery = defineQuery<SessionState>('sessionState');
+export const sessionProgressSignal = defineSignal<[SessionProgress]>('sessionProgress');
+export const steerUpdate = defineUpdate<{ queued: true }, [string]>('steer');
+export const abortUpdate = defineUpdate<{ queued: true }, [string]>('abort');
 
 export async function AgentSessionWorkflow(input: SessionInput): Promise<SessionResult> {
-  const state: SessionState = { status: 'starting', usage: { input: 0, output: 0, cost: 0 }, attempt: 0 };
+  const state: SessionState = {
+    status: 'starting',
+    usage: { input: 0, output: 0, cost: 0 },
+    attempt: 0,
+    currentTool: null,
+    steers: 0,
+  };
+  let abortRequested = false;
+  const queue = (kind: 'steer' | 'abort', message?: string) =>
+    projection.queueControl({
+      sessionId: input.sessionId,
+      requestId: `${workflowInfo().workflowId}/${currentUpdateInfo()?.id ?? kind}`,
+      kind,
+      message,
+    });
   setHandler(sessionStateQuery, () => state);
-  const setStatus = (status: SessionState['status']) => {
+  setHandler(sessionProgressSignal, (p) => {
+    state.currentTool = p.currentTool;
+    state.lastEvent = p.lastEvent;
+    state.lastActivityAt = p.lastActivityAt;
+    state.usage = p.usage;
+    state.attempt = p.attempt;
+  });
+  setHandler(
+    steerUpdate,
+    async (message) => {
+      state.steers++;
+      await queue('steer', message);
+      return { queued: true };
+    },
+    {
+      validator: (message) => {
+        if (typeof message !== 'string' || !message.trim())
+          throw new Error('A steer message must be a non-empty string.');
+        if (state.status !== 'running')
+          throw new Error(`The session is ${state.status}; only a running agent can be steered.`);
+      },
+    },
+  );
+  setHandler(
+    abortUpdate,
+    async (reason) => {
+      abortRequested = true;
+      state.error = reason.trim() || 'aborted by request';
+      await queue('abort');
+      return { queued: true };
+    },
+    {
+      validator: (_reason: string) => {
+        if (state.status !== 'running')
+          throw new Error(`The session is ${state.status}; only a running agent can be aborted.`);
+      },
+    },
+  );
+  const setStatus = (status: SessionStatus) => {
     state.status = status;
     upsertSearchAttributes([{ key: DashStatus, value: status }]);
   };
@@ -63,18 +132,23 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
     taskId: input.taskId,
     workflowId: workflowInfo().workflowId,
   };
-  const worktree = await quick.createWorktree({
-    sessionId: input.sessionId,
-    repoPath: input.repoPath,
-    path: `${input.worktreeRoot}/${input.intentId}/${input.taskKey}`,
-    branch: input.branch,
-    baseSha: input.baseSha,
+  // Cancellation reaches a heartbeating activity only at its next heartbeat round trip; an abort
+  // through the control queue stops the agent's process tree within a second instead.
+  CancellationScope.current().cancelRequested.catch(() => {
+    void CancellationScope.nonCancellable(() => queue('abort'));
   });
-  state.worktreePath = worktree.path;
-  await projection.markSession({ ...record, status: 'running', worktreePath: worktree.path });
-  await projection.markTask({ taskId: input.taskId, status: 'running', branch: input.branch });
-  setStatus('running');
   try {
+    const worktree = await quick.createWorktree({
+      sessionId: input.sessionId,
+      repoPath: input.repoPath,
+      path: `${input.worktreeRoot}/${input.intentId}/${input.taskKey}`,
+      branch: input.branch,
+      baseSha: input.baseSha,
+    });
+    state.worktreePath = worktree.path;
+    await projection.markSession({ ...record, status: 'running', worktreePath: worktree.path });
+    await projection.markTask({ taskId: input.taskId, status: 'running', branch: input.branch });
+    setStatus('running');
     const outcome = await agent.runAgent({
       sessionId: input.sessionId,
       worktreePath: worktree.path,
@@ -84,6 +158,9 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
     });
     state.usage = outcome.usage;
     state.attempt = outcome.attempt;
+    state.currentTool = null;
+    if (abortRequested)
+      throw ApplicationFailure.nonRetryable(`The agent was aborted: ${state.error}`, 'AgentAborted');
     if (outcome.stopReason === 'error' || outcome.stopReason === 'aborted') {
       throw ApplicationFailure.nonRetryable(
         `The agent stopped with ${outcome.stopReason}: ${outcome.errorMessage ?? 'no message'}`,
@@ -113,6 +190,8 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
     // The branch holds the commit, so the worktree can go (cleanup policy: on success).
     await quick.removeWorktree({ sessionId: input.sessionId, repoPath: input.repoPath, path: worktree.path });
     setStatus('completed');
+    // Updates accepted while committing must finish before the workflow does.
+    await condition(allHandlersFinished);
     return {
       taskKey: input.taskKey,
       sessionId: input.sessionId,
@@ -123,14 +202,15 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
       agentMs: outcome.agentMs,
     };
   } catch (err) {
-    state.error = err instanceof Error ? err.message : String(err);
+    const final: SessionStatus = isCancellation(err) ? 'cancelled' : abortRequested ? 'aborted' : 'failed';
+    state.error ??= err instanceof Error ? err.message : String(err);
     await CancellationScope.nonCancellable(async () => {
-      setStatus('failed');
-      await projection.markSession({ ...record, status: 'failed', error: state.error ?? null });
+      setStatus(final);
+      await projection.markSession({ ...record, status: final, error: state.error ?? null });
       await projection.markTask({
         taskId: input.taskId,
-        status: 'failed',
-        error: { code: 'session_failed', message: state.error ?? '' },
+        status: final === 'failed' ? 'failed' : 'cancelled',
+        error: { code: `session_${final}`, message: state.error ?? '' },
       });
     });
     throw err;

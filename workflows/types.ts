@@ -82,3 +82,12 @@ export interface AgentOutcome {
   toolCalls: number;
   attempt: number;
 }
+
+/** Live progress an agent activity reports to its session workflow. */
+export interface SessionProgress {
+  currentTool: string | null;
+  lastEvent: string;
+  lastActivityAt: number;
+  usage: Usage;
+  attempt: number;
+}

@@ -16,6 +16,8 @@ export interface PiRunOptions {
   systemPrompt?: string;
   onEvent?: (event: PiEvent) => void;
   onSpawn?: (pid: number) => void;
+  /** The live process, for steering and aborting while it works. */
+  onProcess?: (pi: PiRpcProcess) => void;
   signal?: AbortSignal;
 }
 
@@ -50,6 +52,7 @@ export async function runPi(opts: PiRunOptions): Promise<PiRunOutcome> {
     env: piEnv(agentDir, opts.llm),
   });
   if (pi.pid !== undefined) opts.onSpawn?.(pi.pid);
+  opts.onProcess?.(pi);
   let stopReason = 'unknown';
   let errorMessage: string | undefined;
   let finalText = '';

@@ -93,7 +93,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
         address,
         namespace: config.temporal.namespace,
         taskQueue,
-        deps: { db: db.database.db, config, llm },
+        deps: { db: db.database.db, config, llm, temporal: client },
         workflowBundle: await workflowBundle(),
       });
       running = { worker, done: worker.run(), close: () => native.close() };

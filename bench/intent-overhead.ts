@@ -90,6 +90,7 @@ const { worker, connection: native } = await createDashWorker({
   namespace: 'default',
   taskQueue: 'dash-bench',
   deps: { db: database.db, config, llm, temporal: client },
+  maxConcurrentAgentSessions: config.agent.maxSessions,
 });
 const running = worker.run();
 

@@ -35,7 +35,8 @@ const EnvSchema = z.object({
     .int()
     .positive()
     .default(60 * 60_000),
-  DASH_MAX_AGENT_SESSIONS: z.coerce.number().int().positive().default(8),
+  DASH_OPENCLAW_MAX_SESSIONS: z.coerce.number().int().positive().optional(),
+  DASH_MAX_AGENT_SESSIONS: z.coerce.number().int().positive().optional(),
   ANTHROPIC_API_KEY: optionalString,
   OPENAI_API_KEY: optionalString,
 });
@@ -105,7 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashConfig {
     agent: {
       heartbeatTimeoutMs: e.DASH_AGENT_HEARTBEAT_TIMEOUT_MS,
       timeoutMs: e.DASH_AGENT_TIMEOUT_MS,
-      maxSessions: e.DASH_MAX_AGENT_SESSIONS,
+      maxSessions: e.DASH_OPENCLAW_MAX_SESSIONS ?? e.DASH_MAX_AGENT_SESSIONS ?? 50,
     },
   };
 }

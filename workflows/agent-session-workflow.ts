@@ -122,6 +122,7 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
   setStatus('starting');
   // The agent's timeouts come from configuration, so this proxy is built per run.
   const agent = proxyActivities<DashActivities>({
+    ...(input.agentTaskQueue && { taskQueue: input.agentTaskQueue }),
     startToCloseTimeout: input.timeoutMs,
     heartbeatTimeout: input.heartbeatTimeoutMs,
     retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 3 },

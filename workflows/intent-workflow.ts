@@ -168,6 +168,7 @@ async function runTasks(
               prompt: task.prompt,
               role: task.role,
               worktreeRoot: input.worktreeRoot,
+              agentTaskQueue: input.agentTaskQueue,
               heartbeatTimeoutMs: input.agentHeartbeatTimeoutMs,
               timeoutMs: input.agentTimeoutMs,
             },

@@ -20,6 +20,8 @@ export interface IntentInput {
   /** Where session worktrees go: <worktreeRoot>/<intentId>/<taskKey>. */
   worktreeRoot: string;
   baseSha: string;
+  /** Queue of the workers that run agent processes (bounded per host). */
+  agentTaskQueue?: string;
 }
 
 export interface PlannedTaskInput {
@@ -50,6 +52,7 @@ export interface SessionInput {
   prompt: string;
   role: RoleName;
   worktreeRoot: string;
+  agentTaskQueue?: string;
   heartbeatTimeoutMs: number;
   timeoutMs: number;
 }

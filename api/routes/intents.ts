@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { webUiWorkflowUrl } from '../../core/config.js';
 import { NotFoundError, UnavailableError, ValidationError } from '../../core/errors.js';
 import { inspectRepo } from '../../core/git.js';
+import { agentTaskQueueOf } from '../../core/task-queues.js';
 import * as s from '../../drizzle/schema.js';
 import type { IntentWorkflow } from '../../workflows/intent-workflow.js';
 import { DashIntentId, DashKind } from '../../workflows/search-attributes.js';
@@ -85,6 +86,7 @@ export function intentRoutes(deps: ApiDeps) {
               baseBranch: repo.baseBranch,
               baseSha: repo.baseSha,
               worktreeRoot: deps.config.worktreeRoot,
+              agentTaskQueue: agentTaskQueueOf(deps.config.temporal.taskQueue),
               agentHeartbeatTimeoutMs: deps.config.agent.heartbeatTimeoutMs,
               agentTimeoutMs: deps.config.agent.timeoutMs,
             },

@@ -24,7 +24,15 @@ describe.each(['postgres', 'pglite'] as const)('database on %s', (kind) => {
     const names = (Array.isArray(rows) ? rows : (rows as { rows: { table_name: string }[] }).rows).map(
       (r) => r.table_name,
     );
-    expect(names).toEqual(['agent_sessions', 'intents', 'session_events', 'swarms', 'tasks', 'worktrees']);
+    expect(names).toEqual([
+      'agent_sessions',
+      'intents',
+      'session_controls',
+      'session_events',
+      'swarms',
+      'tasks',
+      'worktrees',
+    ]);
   });
 
   it('round-trips an intent with its tasks, sessions and events', async () => {

@@ -15,7 +15,7 @@ import { createApp } from '../../api/app.js';
 import { loadConfig, type DashConfig, type LlmSettings } from '../../core/config.js';
 import { startRehearsalServer, type RehearsalServer } from '../../rehearsal/server.js';
 import type { Scenario } from '../../rehearsal/scenario.js';
-import { createDashWorker, workflowsPath } from '../../workers/worker.js';
+import { createDashWorker, workflowsPath, type DashWorkers } from '../../workers/worker.js';
 import { createTestDatabase, type DbKind, type TestDatabase } from './databases.js';
 import { tempDir } from './repo.js';
 
@@ -42,7 +42,7 @@ export interface TestStack {
   db: TestDatabase;
   client: Client;
   app: ReturnType<typeof createApp>;
-  worker: Worker | undefined;
+  worker: DashWorkers | undefined;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
   stop(): Promise<void>;
@@ -76,7 +76,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const app = createApp({ database: db.database, temporal: client, config, llmKind: llm.kind });
-  let running: { worker: Worker; done: Promise<void>; close: () => Promise<void> } | undefined;
+  let running: { worker: DashWorkers; done: Promise<void>; close: () => Promise<void> } | undefined;
   const stack: TestStack = {
     config,
     llm,
@@ -94,6 +94,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
         namespace: config.temporal.namespace,
         taskQueue,
         deps: { db: db.database.db, config, llm, temporal: client },
+        maxConcurrentAgentSessions: config.agent.maxSessions,
         workflowBundle: await workflowBundle(),
       });
       running = { worker, done: worker.run(), close: () => native.close() };

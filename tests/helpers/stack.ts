@@ -7,7 +7,6 @@ import {
   bundleWorkflowCode,
   DefaultLogger,
   Runtime,
-  type Worker,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { inject } from 'vitest';

@@ -2,22 +2,12 @@
 // measures the whole intent (API start to result branch) against the agent's own run inside it,
 // and, in the same run as a baseline, Pi driven directly on the same task with no Dash around it.
 // Prints ratios; timings are never asserted anywhere.
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { Runtime } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
-import { createApp } from '../api/app.js';
-import { loadConfig, type LlmSettings } from '../core/config.js';
-import { openDatabase } from '../drizzle/client.js';
 import * as s from '../drizzle/schema.js';
-import { startRehearsalServer } from '../rehearsal/server.js';
 import { runPi } from '../runtimes/pi/run.js';
-import { findTemporalCli } from '../temporal-dev/cli-binary.js';
-import { freePort, startDevServer } from '../temporal-dev/dev-server.js';
-import { createDashWorker } from '../workers/worker.js';
+import { makeBenchRepo as makeRepo, mb, median, peakRss, startBenchStack } from './harness.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const TASK = 'BENCH-TASK: write bench.txt';
@@ -50,49 +40,8 @@ const scenario = {
   ],
 };
 
-const peakRss = (pid: number): number => {
-  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
-};
-const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-function makeRepo(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dash-bench-repo-'));
-  fs.writeFileSync(path.join(dir, 'README.md'), '# bench\n');
-  const git = (...a: string[]) =>
-    execFileSync('git', ['-C', dir, '-c', 'user.name=b', '-c', 'user.email=b@b', ...a]);
-  git('init', '-q', '-b', 'main');
-  git('add', '-A');
-  git('commit', '-q', '-m', 'init');
-  return fs.realpathSync(dir);
-}
-
-Runtime.install({ shutdownSignals: [] });
-const home = fs.mkdtempSync(path.join(os.tmpdir(), 'dash-bench-home-'));
-const cli = await findTemporalCli({ configured: process.env.DASH_TEMPORAL_CLI });
-const temporal = await startDevServer({ cliPath: cli, port: await freePort(), headless: true });
-const rehearsal = await startRehearsalServer({ port: 0, scenarios: [scenario] });
-const config = loadConfig({
-  DASH_HOME: home,
-  DASH_TEMPORAL_ADDRESS: temporal.address,
-  DASH_LLM_BASE_URL: `${rehearsal.url}/v1`,
-  DASH_LLM_MODEL: 'rehearsal-1',
-  DASH_TASK_QUEUE: 'dash-bench',
-});
-const llm: LlmSettings = { ...config.llm, kind: 'rehearsal', apiKey: 'bench' };
-const database = await openDatabase({ dataDir: path.join(home, 'data') });
-const connection = await Connection.connect({ address: temporal.address });
-const client = new Client({ connection });
-const app = createApp({ database, temporal: client, config, llmKind: 'rehearsal' });
-const { worker, connection: native } = await createDashWorker({
-  address: temporal.address,
-  namespace: 'default',
-  taskQueue: 'dash-bench',
-  deps: { db: database.db, config, llm, temporal: client },
-  maxConcurrentAgentSessions: config.agent.maxSessions,
-});
-const running = worker.run();
+const bench = await startBenchStack({ scenarios: [scenario] });
+const { client, app, database, llm, home, temporal } = bench;
 
 /** Milliseconds spent in each activity type (scheduled to completed) across an intent's workflows. */
 async function activityBreakdown(workflowIds: string[]): Promise<Record<string, number>> {
@@ -122,6 +71,7 @@ async function activityBreakdown(workflowIds: string[]): Promise<Record<string, 
 }
 
 let breakdown: Record<string, number> = {};
+let temporalPeak = 0;
 const direct: number[] = [];
 const totals: number[] = [];
 const agents: number[] = [];
@@ -162,10 +112,8 @@ try {
     );
   }
 } finally {
-  worker.shutdown();
-  await running;
-  await native.close();
-  await connection.close();
+  temporalPeak = peakRss(temporal.pid);
+  await bench.stop();
 }
 const overhead = totals.map((t, i) => t - agents[i]!);
 const result = {
@@ -178,11 +126,8 @@ const result = {
   ratio_overhead_to_direct_pi: +(median(overhead) / median(direct)).toFixed(2),
   last_run_ms_by_step: breakdown,
   rss_dash_process_peak: mb(peakRss(process.pid)),
-  rss_temporal_dev_server_peak: mb(peakRss(temporal.pid)),
+  rss_temporal_dev_server_peak: mb(temporalPeak),
   node: process.version,
   cpus: os.cpus().length,
 };
-await temporal.stop();
-await rehearsal.close();
-await database.close();
 console.log(JSON.stringify(result, null, 2));

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { LlmSettings } from '../../core/config.js';
 import { piArgs, piEnv, writePiAgentDir } from './agent-dir.js';
 import { PiRpcProcess, type PiEvent } from './rpc-process.js';
+import { piStartupGate } from './startup-gate.js';
 
 export interface PiRunOptions {
   cwd: string;
@@ -46,11 +47,18 @@ export async function runPi(opts: PiRunOptions): Promise<PiRunOutcome> {
   const sessionFile = path.join(opts.sessionDir, 'session.jsonl');
   fs.mkdirSync(opts.sessionDir, { recursive: true });
   const { modelArg } = writePiAgentDir(agentDir, opts.llm);
-  const pi = new PiRpcProcess({
-    cwd: opts.cwd,
-    args: piArgs({ modelArg, sessionFile, tools: opts.tools, systemPrompt: opts.systemPrompt }),
-    env: piEnv(agentDir, opts.llm),
-  });
+  const release = await piStartupGate.acquire();
+  let pi: PiRpcProcess;
+  try {
+    pi = new PiRpcProcess({
+      cwd: opts.cwd,
+      args: piArgs({ modelArg, sessionFile, tools: opts.tools, systemPrompt: opts.systemPrompt }),
+      env: piEnv(agentDir, opts.llm),
+    });
+  } catch (err) {
+    release();
+    throw err;
+  }
   if (pi.pid !== undefined) opts.onSpawn?.(pi.pid);
   opts.onProcess?.(pi);
   let stopReason = 'unknown';
@@ -79,6 +87,9 @@ export async function runPi(opts: PiRunOptions): Promise<PiRunOutcome> {
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+    // The first answer means Pi has finished loading: let the next one start.
+    await pi.request({ type: 'get_state' });
+    release();
     await pi.promptUntilIdle(opts.prompt);
     await pi.stop();
   } catch (err) {
@@ -86,6 +97,7 @@ export async function runPi(opts: PiRunOptions): Promise<PiRunOutcome> {
     if (opts.signal?.aborted) throw opts.signal.reason ?? err;
     throw err;
   } finally {
+    release();
     opts.signal?.removeEventListener('abort', onAbort);
   }
   return {

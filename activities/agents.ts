@@ -20,6 +20,8 @@ export interface RunAgentInput {
   title: string;
   prompt: string;
   role: RoleName;
+  /** Worktree environment: its port range and path. */
+  env?: Record<string, string>;
 }
 
 /** What the agent is told: the task, and that committing is Dash's job, not the agent's. */
@@ -139,6 +141,7 @@ export function createAgentActivities({ db, config, llm, temporal }: ActivityDep
           tools: role.tools,
           systemPrompt: role.systemPrompt,
           onEvent,
+          env: input.env,
           signal: ctx.cancellationSignal,
           onProcess: (p) => (pi = p),
           onSpawn: (pid) => {

@@ -2,6 +2,7 @@
 // user's nor a scratch one.
 import { ApplicationFailure } from '@temporalio/activity';
 import { git, gitStatus } from '../core/git.js';
+import { commitExcludes } from '../worktrees/dependencies.js';
 import type { ActivityDeps } from './deps.js';
 
 export function createGitActivities(_deps: ActivityDeps) {
@@ -10,9 +11,11 @@ export function createGitActivities(_deps: ActivityDeps) {
       worktreePath: string;
       baseSha: string;
       message: string;
+      /** Dependency links and per-worktree copies that must never be committed. */
+      excludes?: string[];
     }): Promise<{ commit: string; filesChanged: string[] }> {
       const g = git(input.worktreePath);
-      await g.raw(['add', '-A']);
+      await g.raw(['add', '-A', '--', '.', ...commitExcludes(input.excludes ?? [])]);
       const staged = (await g.raw(['diff', '--cached', '--name-only'])).trim();
       if (staged) await g.raw(['commit', '--no-verify', '-m', input.message]);
       const commit = (await g.revparse(['HEAD'])).trim();

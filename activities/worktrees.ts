@@ -1,11 +1,18 @@
-// One git worktree and branch per agent session. Creation is idempotent (a retry after a crash
-// finds and reuses or repairs what the first attempt made) and removal never loses commits:
-// the branch keeps them.
-import fs from 'node:fs';
+// One git worktree and branch per agent session, with shared dependency links, its own .env and
+// port range. Creation is idempotent (a retry after a crash reuses or repairs what an earlier
+// attempt made); removal snapshots the worktree first, so cleanup never loses work.
 import path from 'node:path';
-import { sql } from 'drizzle-orm';
-import { git } from '../core/git.js';
+import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import * as s from '../drizzle/schema.js';
+import {
+  dropWorktree,
+  ensureWorktree,
+  findOrphans,
+  pickPortBase,
+  portEnv,
+  prepareDependencies,
+  snapshotWorktree,
+} from '../worktrees/index.js';
 import type { ActivityDeps } from './deps.js';
 
 export interface WorktreeSpec {
@@ -16,72 +23,129 @@ export interface WorktreeSpec {
   baseSha: string;
 }
 
-export function worktreePathFor(root: string, intentId: string, taskKey: string): string {
-  return path.join(root, intentId, taskKey);
+export interface PreparedWorktree {
+  path: string;
+  branch: string;
+  /** Environment for the agent: PORT, DASH_PORT_BASE, DASH_PORT_COUNT, DASH_WORKTREE. */
+  env: Record<string, string>;
+  /** Linked and copied dependency entries, kept out of commits and snapshots. */
+  excludes: string[];
 }
 
-async function registeredWorktrees(repoPath: string): Promise<Map<string, string | undefined>> {
-  const out = await git(repoPath).raw(['worktree', 'list', '--porcelain']);
-  const map = new Map<string, string | undefined>();
-  let current: string | undefined;
-  for (const line of out.split('\n')) {
-    if (line.startsWith('worktree ')) {
-      current = line.slice('worktree '.length);
-      map.set(current, undefined);
-    } else if (line.startsWith('branch ') && current) {
-      map.set(current, line.slice('branch refs/heads/'.length));
-    }
-  }
-  return map;
-}
-
-export async function ensureWorktree(spec: Omit<WorktreeSpec, 'sessionId'>): Promise<void> {
-  const repo = git(spec.repoPath);
-  const target = path.resolve(spec.path);
-  const existing = await registeredWorktrees(spec.repoPath);
-  if (existing.get(target) === spec.branch && fs.existsSync(target)) return;
-  if (existing.has(target)) await repo.raw(['worktree', 'remove', '--force', target]).catch(() => undefined);
-  if (fs.existsSync(target)) fs.rmSync(target, { recursive: true, force: true });
-  await repo.raw(['worktree', 'prune']);
-  fs.mkdirSync(path.dirname(target), { recursive: true });
-  // If the branch exists from an earlier attempt it holds that attempt's commits; keep it.
-  const branchExists = (await repo.raw(['branch', '--list', spec.branch])).trim() !== '';
-  if (branchExists) await repo.raw(['worktree', 'add', target, spec.branch]);
-  else await repo.raw(['worktree', 'add', '-b', spec.branch, target, spec.baseSha]);
-}
-
-export async function dropWorktree(repoPath: string, worktreePath: string): Promise<void> {
-  const target = path.resolve(worktreePath);
-  const existing = await registeredWorktrees(repoPath);
-  if (existing.has(target)) await git(repoPath).raw(['worktree', 'remove', '--force', target]);
-  if (fs.existsSync(target)) fs.rmSync(target, { recursive: true, force: true });
-  await git(repoPath).raw(['worktree', 'prune']);
-}
-
-export function createWorktreeActivities({ db }: ActivityDeps) {
+export function createWorktreeActivities({ db, config }: ActivityDeps) {
   return {
-    async createWorktree(spec: WorktreeSpec): Promise<{ path: string; branch: string }> {
+    async createWorktree(spec: WorktreeSpec): Promise<PreparedWorktree> {
+      const target = path.resolve(spec.path);
       await ensureWorktree(spec);
-      await db
-        .insert(s.worktrees)
-        .values({
-          id: spec.sessionId,
-          sessionId: spec.sessionId,
-          repoPath: spec.repoPath,
-          path: path.resolve(spec.path),
-          branch: spec.branch,
-          baseRef: spec.baseSha,
-        })
-        .onConflictDoUpdate({ target: s.worktrees.id, set: { status: 'active', removedAt: null } });
-      return { path: path.resolve(spec.path), branch: spec.branch };
+      const deps = await prepareDependencies(spec.repoPath, target, config.worktreeDependencies);
+      // One transaction under a lock: concurrent sessions must not pick the same port range.
+      const portBase = await db.transaction(async (tx) => {
+        await tx.execute(sql`select pg_advisory_xact_lock(7373002)`);
+        const [mine] = await tx
+          .select({ portBase: s.worktrees.portBase })
+          .from(s.worktrees)
+          .where(eq(s.worktrees.id, spec.sessionId));
+        const base =
+          mine?.portBase ??
+          pickPortBase(
+            (
+              await tx
+                .select({ portBase: s.worktrees.portBase })
+                .from(s.worktrees)
+                .where(and(eq(s.worktrees.status, 'active'), isNotNull(s.worktrees.portBase)))
+            ).map((r) => r.portBase!),
+          );
+        await tx
+          .insert(s.worktrees)
+          .values({
+            id: spec.sessionId,
+            sessionId: spec.sessionId,
+            repoPath: spec.repoPath,
+            path: target,
+            branch: spec.branch,
+            baseRef: spec.baseSha,
+            portBase: base,
+          })
+          .onConflictDoUpdate({
+            target: s.worktrees.id,
+            set: { status: 'active', removedAt: null, portBase: base },
+          });
+        return base;
+      });
+      return {
+        path: target,
+        branch: spec.branch,
+        env: { ...portEnv(portBase), DASH_WORKTREE: target },
+        excludes: [...deps.linked, ...deps.copied],
+      };
     },
 
-    async removeWorktree(input: { sessionId: string; repoPath: string; path: string }): Promise<void> {
+    async removeWorktree(input: {
+      sessionId: string;
+      repoPath: string;
+      path: string;
+      excludes?: string[];
+    }): Promise<{ snapshotRef: string | null }> {
+      let snapshotRef: string | null = null;
+      try {
+        snapshotRef = (await snapshotWorktree(input.path, input.sessionId, input.excludes)).ref;
+      } catch {
+        // Already removed by an earlier attempt: its snapshot is recorded on the row.
+      }
       await dropWorktree(input.repoPath, input.path);
       await db
         .update(s.worktrees)
-        .set({ status: 'removed', removedAt: sql`now()` })
-        .where(sql`${s.worktrees.id} = ${input.sessionId}`);
+        .set({ status: 'removed', removedAt: sql`now()`, ...(snapshotRef && { snapshotRef }) })
+        .where(eq(s.worktrees.id, input.sessionId));
+      return { snapshotRef };
     },
   };
+}
+
+/**
+ * On worker start: worktrees under Dash's root that no active row accounts for are snapshotted
+ * and removed (a crash between `git worktree add` and the insert leaves such orphans).
+ */
+export async function reconcileOrphanWorktrees(
+  { db, config }: Pick<ActivityDeps, 'db' | 'config'>,
+  opts: { minAgeMs?: number } = {},
+): Promise<{ path: string; snapshotRef: string }[]> {
+  const repos = await db.selectDistinct({ repoPath: s.intents.repoPath }).from(s.intents);
+  const known = new Set(
+    (
+      await db.select({ path: s.worktrees.path }).from(s.worktrees).where(eq(s.worktrees.status, 'active'))
+    ).map((r) => r.path),
+  );
+  const reconciled: { path: string; snapshotRef: string }[] = [];
+  for (const { repoPath } of repos) {
+    let orphans: string[];
+    try {
+      orphans = await findOrphans(repoPath, config.worktreeRoot, known, opts.minAgeMs);
+    } catch {
+      continue; // the repository is gone or unreadable: nothing of ours to clean there
+    }
+    for (const orphan of orphans) {
+      const id = `orphan-${path.relative(config.worktreeRoot, orphan).replace(/[^a-zA-Z0-9-]/g, '-')}`;
+      const { ref } = await snapshotWorktree(orphan, id, config.worktreeDependencies.shared);
+      await dropWorktree(repoPath, orphan);
+      await db
+        .insert(s.worktrees)
+        .values({
+          id,
+          repoPath,
+          path: orphan,
+          branch: '(orphan)',
+          baseRef: '',
+          status: 'removed',
+          snapshotRef: ref,
+          removedAt: sql`now()`,
+        })
+        .onConflictDoUpdate({
+          target: s.worktrees.id,
+          set: { status: 'removed', snapshotRef: ref, removedAt: sql`now()` },
+        });
+      reconciled.push({ path: orphan, snapshotRef: ref });
+    }
+  }
+  return reconciled;
 }

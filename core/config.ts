@@ -3,6 +3,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_DEPENDENCIES, parseDependencyList } from '../worktrees/dependencies.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalString = z
@@ -24,6 +25,8 @@ const EnvSchema = z.object({
   DASH_TEMPORAL_CLI: optionalString,
   DASH_TASK_QUEUE: z.string().default('dash-orchestrator'),
   DASH_WORKTREE_ROOT: optionalString,
+  DASH_WORKTREE_SHARED: z.string().optional(),
+  DASH_WORKTREE_ISOLATED: z.string().optional(),
   DASH_REHEARSAL_PORT: port.default(7380),
   DASH_LLM_BASE_URL: optionalString,
   DASH_LLM_API: z.enum(['openai', 'anthropic']).optional(),
@@ -59,6 +62,8 @@ export interface DashConfig {
     taskQueue: string;
   };
   worktreeRoot: string;
+  /** Entries symlinked from the main checkout (shared) or copied into each worktree (isolated). */
+  worktreeDependencies: { shared: string[]; isolated: string[] };
   rehearsalPort: number;
   llm: LlmSettings;
   agent: { heartbeatTimeoutMs: number; timeoutMs: number; maxSessions: number };
@@ -101,6 +106,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashConfig {
       taskQueue: e.DASH_TASK_QUEUE,
     },
     worktreeRoot: path.resolve(e.DASH_WORKTREE_ROOT ?? path.join(home, 'worktrees')),
+    worktreeDependencies: {
+      shared: parseDependencyList(e.DASH_WORKTREE_SHARED, DEFAULT_DEPENDENCIES.shared),
+      isolated: parseDependencyList(e.DASH_WORKTREE_ISOLATED, DEFAULT_DEPENDENCIES.isolated),
+    },
     rehearsalPort: e.DASH_REHEARSAL_PORT,
     llm: resolveLlm(e),
     agent: {

@@ -68,12 +68,13 @@ export async function inspectRepo(repo: string, baseBranch?: string): Promise<Re
 export function gitStatus(
   dir: string,
   args: string[],
+  opts: { env?: NodeJS.ProcessEnv } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       'git',
       ['-C', dir, '-c', 'user.name=Dash', '-c', 'user.email=dash@localhost', ...args],
-      { maxBuffer: 64 * 1024 * 1024 },
+      { maxBuffer: 64 * 1024 * 1024, ...(opts.env && { env: opts.env }) },
       (err, stdout, stderr) =>
         resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );

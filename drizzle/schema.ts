@@ -155,10 +155,14 @@ export const worktrees = pgTable(
     baseRef: text('base_ref').notNull(),
     status: text('status').notNull().default('active'),
     cleanupPolicy: text('cleanup_policy').notNull().default('on_success'),
+    /** First port of the range the worktree's processes may bind (PORT, DASH_PORT_BASE). */
+    portBase: integer('port_base'),
+    /** refs/dash/snapshots/<id>: the worktree's full state, taken before removal. */
+    snapshotRef: text('snapshot_ref'),
     createdAt: createdAt(),
     removedAt: timestamp('removed_at', { withTimezone: true }),
   },
-  (t) => [uniqueIndex('worktrees_path_idx').on(t.path)],
+  (t) => [uniqueIndex('worktrees_path_idx').on(t.path), index('worktrees_status_idx').on(t.status)],
 );
 
 export const sessionEvents = pgTable(

@@ -7,6 +7,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Runtime } from '@temporalio/worker';
 import { createApp } from '../api/app.js';
 import type { DashConfig } from '../core/config.js';
+import { reconcileOrphanWorktrees } from '../activities/worktrees.js';
 import { connectClient, ensureSearchAttributes } from '../core/temporal.js';
 import { openDatabase } from '../drizzle/client.js';
 import { findTemporalCli } from '../temporal-dev/cli-binary.js';
@@ -73,6 +74,10 @@ export async function startEmbeddedStack(
     const client = await connectClient(temporalAddress, config.temporal.namespace);
     cleanups.push(() => client.connection.close());
     if (config.temporal.externalAddress) await ensureSearchAttributes(client, config.temporal.namespace);
+
+    const orphans = await reconcileOrphanWorktrees({ db: database.db, config });
+    for (const o of orphans)
+      log(`Removed orphaned worktree ${o.path} (its state is kept at ${o.snapshotRef}).`);
 
     const { worker, connection } = await createDashWorker({
       address: temporalAddress,

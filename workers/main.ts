@@ -1,6 +1,7 @@
 // A standalone worker process: `node dist/workers/main.js`. For deployments with many worker
 // hosts sharing Postgres and a Temporal cluster (PGlite cannot be shared between processes).
 import { Runtime } from '@temporalio/worker';
+import { reconcileOrphanWorktrees } from '../activities/worktrees.js';
 import { loadConfig } from '../core/config.js';
 import { connectClient } from '../core/temporal.js';
 import { openDatabase } from '../drizzle/client.js';
@@ -19,6 +20,9 @@ Runtime.install({ shutdownSignals: [] });
 const database = await openDatabase({ url: config.databaseUrl });
 const { llm, rehearsal } = await resolveLlm(config, log);
 const client = await connectClient(config.temporal.address, config.temporal.namespace);
+for (const o of await reconcileOrphanWorktrees({ db: database.db, config })) {
+  log(`removed orphaned worktree ${o.path} (its state is kept at ${o.snapshotRef})`);
+}
 const { worker, connection } = await createDashWorker({
   address: config.temporal.address,
   namespace: config.temporal.namespace,

@@ -156,6 +156,7 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
       title: input.title,
       prompt: input.prompt,
       role: input.role,
+      env: worktree.env,
     });
     state.usage = outcome.usage;
     state.attempt = outcome.attempt;
@@ -172,6 +173,7 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
     const { commit, filesChanged } = await quick.commitWork({
       worktreePath: worktree.path,
       baseSha: input.baseSha,
+      excludes: worktree.excludes,
       message: `dash: ${input.title}\n\nIntent: ${input.intentId}\nTask: ${input.taskKey}\nSession: ${input.sessionId}`,
     });
     await projection.markSession({
@@ -189,7 +191,12 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
       usage: outcome.usage,
     });
     // The branch holds the commit, so the worktree can go (cleanup policy: on success).
-    await quick.removeWorktree({ sessionId: input.sessionId, repoPath: input.repoPath, path: worktree.path });
+    await quick.removeWorktree({
+      sessionId: input.sessionId,
+      repoPath: input.repoPath,
+      path: worktree.path,
+      excludes: worktree.excludes,
+    });
     setStatus('completed');
     // Updates accepted while committing must finish before the workflow does.
     await condition(allHandlersFinished);

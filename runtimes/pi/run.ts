@@ -16,6 +16,8 @@ export interface PiRunOptions {
   tools?: string[];
   systemPrompt?: string;
   onEvent?: (event: PiEvent) => void;
+  /** Extra environment for the agent process (its worktree's ports). */
+  env?: Record<string, string>;
   onSpawn?: (pid: number) => void;
   /** The live process, for steering and aborting while it works. */
   onProcess?: (pi: PiRpcProcess) => void;
@@ -53,7 +55,7 @@ export async function runPi(opts: PiRunOptions): Promise<PiRunOutcome> {
     pi = new PiRpcProcess({
       cwd: opts.cwd,
       args: piArgs({ modelArg, sessionFile, tools: opts.tools, systemPrompt: opts.systemPrompt }),
-      env: piEnv(agentDir, opts.llm),
+      env: piEnv(agentDir, opts.llm, opts.env),
     });
   } catch (err) {
     release();

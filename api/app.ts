@@ -6,6 +6,8 @@ import { errorResponse, onError } from './errors.js';
 import { healthRoutes } from './routes/health.js';
 import { intentRoutes } from './routes/intents.js';
 import { roleRoutes } from './routes/roles.js';
+import { sessionRoutes } from './routes/sessions.js';
+import { worktreeRoutes } from './routes/worktrees.js';
 
 export function createApp(deps: ApiDeps) {
   const app = new Hono()
@@ -18,7 +20,9 @@ export function createApp(deps: ApiDeps) {
     )
     .route('/health', healthRoutes(deps))
     .route('/api/v1/intents', intentRoutes(deps))
-    .route('/api/v1/roles', roleRoutes());
+    .route('/api/v1/roles', roleRoutes())
+    .route('/api/v1/agents', sessionRoutes(deps))
+    .route('/api/v1/worktrees', worktreeRoutes(deps));
   app.onError(onError);
   app.notFound((c) =>
     errorResponse(c, 404, 'route_not_found', `No route for ${c.req.method} ${c.req.path}.`),

@@ -51,6 +51,49 @@ export interface ReadyView {
   temporal_ui: string;
 }
 
+export interface AgentView {
+  id: string;
+  intent_id: string | null;
+  task_id: string | null;
+  role: string;
+  runtime: string;
+  status: string;
+  attempt: number;
+  worktree: string | null;
+  pid: number | null;
+  current_tool: string | null;
+  tokens: { input: number; output: number };
+  cost_usd: number;
+  agent_ms: number | null;
+  error: string | null;
+  last_activity_at: string | null;
+  created_at: string;
+  ended_at: string | null;
+  workflow_id: string;
+  web_ui_url: string;
+  live?: Record<string, unknown> | null;
+}
+
+export interface WorktreeView {
+  id: string;
+  session_id: string | null;
+  repository: string;
+  path: string;
+  branch: string;
+  base_ref: string;
+  status: string;
+  cleanup: string;
+  port_base: number | null;
+  snapshot_ref: string | null;
+  created_at: string;
+  removed_at: string | null;
+}
+
+export interface Page<T> {
+  data: T[];
+  next_cursor: string | null;
+}
+
 export class DashApiError extends Error {
   constructor(
     readonly status: number,
@@ -136,14 +179,40 @@ export class DashClient {
     return this.request('GET', `/api/v1/intents/${encodeURIComponent(id)}`);
   }
 
-  listIntents(
-    query: { limit?: number; cursor?: string; status?: string } = {},
-  ): Promise<{ data: IntentView[]; next_cursor: string | null }> {
-    const params = new URLSearchParams(
-      Object.entries(query)
-        .filter(([, v]) => v !== undefined)
-        .map(([k, v]): [string, string] => [k, String(v)]),
-    );
-    return this.request('GET', `/api/v1/intents${params.size ? `?${params}` : ''}`);
+  listIntents(query: { limit?: number; cursor?: string; status?: string } = {}): Promise<Page<IntentView>> {
+    return this.request('GET', `/api/v1/intents${queryString(query)}`);
   }
+
+  listAgents(
+    query: { limit?: number; cursor?: string; status?: string; intent_id?: string } = {},
+  ): Promise<Page<AgentView>> {
+    return this.request('GET', `/api/v1/agents${queryString(query)}`);
+  }
+
+  getAgent(id: string): Promise<AgentView> {
+    return this.request('GET', `/api/v1/agents/${encodeURIComponent(id)}`);
+  }
+
+  steerAgent(id: string, message: string): Promise<{ id: string; queued: true }> {
+    return this.request('POST', `/api/v1/agents/${encodeURIComponent(id)}/steer`, { message });
+  }
+
+  abortAgent(id: string, reason?: string): Promise<{ id: string; queued: true }> {
+    return this.request('POST', `/api/v1/agents/${encodeURIComponent(id)}/abort`, reason ? { reason } : {});
+  }
+
+  listWorktrees(
+    query: { limit?: number; cursor?: string; status?: 'active' | 'removed' } = {},
+  ): Promise<Page<WorktreeView>> {
+    return this.request('GET', `/api/v1/worktrees${queryString(query)}`);
+  }
+}
+
+function queryString(query: Record<string, string | number | undefined>): string {
+  const params = new URLSearchParams(
+    Object.entries(query)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]): [string, string] => [k, String(v)]),
+  );
+  return params.size ? `?${params}` : '';
 }

@@ -4,13 +4,14 @@ import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { webUiWorkflowUrl } from '../../core/config.js';
-import { NotFoundError, UnavailableError, ValidationError } from '../../core/errors.js';
+import { NotFoundError, UnavailableError } from '../../core/errors.js';
 import { inspectRepo } from '../../core/git.js';
 import { agentTaskQueueOf } from '../../core/task-queues.js';
 import * as s from '../../drizzle/schema.js';
 import type { IntentWorkflow } from '../../workflows/intent-workflow.js';
 import { DashIntentId, DashKind } from '../../workflows/search-attributes.js';
 import type { ApiDeps } from '../context.js';
+import { decodeCursor, encodeCursor } from '../cursor.js';
 import { validate } from '../validate.js';
 
 const CreateIntent = z
@@ -177,16 +178,4 @@ export function intentRoutes(deps: ApiDeps) {
         }),
       });
     });
-}
-
-function encodeCursor(row: IntentRow): string {
-  return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [iso, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const createdAt = new Date(iso ?? '');
-  if (!id || Number.isNaN(createdAt.getTime()))
-    throw new ValidationError('Invalid cursor; pass next_cursor from a previous page.');
-  return { createdAt, id };
 }

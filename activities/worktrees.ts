@@ -2,7 +2,7 @@
 // port range. Creation is idempotent (a retry after a crash reuses or repairs what an earlier
 // attempt made); removal snapshots the worktree first, so cleanup never loses work.
 import path from 'node:path';
-import { and, eq, isNotNull, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, lte, sql } from 'drizzle-orm';
 import * as s from '../drizzle/schema.js';
 import {
   dropWorktree,
@@ -13,6 +13,7 @@ import {
   prepareDependencies,
   snapshotWorktree,
 } from '../worktrees/index.js';
+import type { CleanupPolicy } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 
 export interface WorktreeSpec {
@@ -33,6 +34,25 @@ export interface PreparedWorktree {
 }
 
 export function createWorktreeActivities({ db, config }: ActivityDeps) {
+  const remove = async (input: {
+    sessionId: string;
+    repoPath: string;
+    path: string;
+    excludes?: string[];
+  }) => {
+    let snapshotRef: string | null = null;
+    try {
+      snapshotRef = (await snapshotWorktree(input.path, input.sessionId, input.excludes)).ref;
+    } catch {
+      // Already removed by an earlier attempt: its snapshot is recorded on the row.
+    }
+    await dropWorktree(input.repoPath, input.path);
+    await db
+      .update(s.worktrees)
+      .set({ status: 'removed', removedAt: sql`now()`, ...(snapshotRef && { snapshotRef }) })
+      .where(eq(s.worktrees.id, input.sessionId));
+    return { snapshotRef };
+  };
   return {
     async createWorktree(spec: WorktreeSpec): Promise<PreparedWorktree> {
       const target = path.resolve(spec.path);
@@ -86,18 +106,36 @@ export function createWorktreeActivities({ db, config }: ActivityDeps) {
       path: string;
       excludes?: string[];
     }): Promise<{ snapshotRef: string | null }> {
-      let snapshotRef: string | null = null;
-      try {
-        snapshotRef = (await snapshotWorktree(input.path, input.sessionId, input.excludes)).ref;
-      } catch {
-        // Already removed by an earlier attempt: its snapshot is recorded on the row.
-      }
-      await dropWorktree(input.repoPath, input.path);
+      return remove(input);
+    },
+
+    /** Records why a worktree stays: kept by hand (manual) or until its TTL passes (delayed). */
+    async keepWorktree(input: { sessionId: string; policy: CleanupPolicy; ttlMs?: number }): Promise<void> {
+      const ttl = input.ttlMs ?? config.worktreeTtlMs;
       await db
         .update(s.worktrees)
-        .set({ status: 'removed', removedAt: sql`now()`, ...(snapshotRef && { snapshotRef }) })
+        .set({
+          cleanupPolicy: input.policy,
+          expiresAt: input.policy === 'delayed' ? sql`now() + make_interval(secs => ${ttl / 1000})` : null,
+        })
         .where(eq(s.worktrees.id, input.sessionId));
-      return { snapshotRef };
+    },
+
+    /** Run by the reaper schedule: removes (with a snapshot) every delayed worktree past its TTL. */
+    async reapExpiredWorktrees(): Promise<{ removed: string[] }> {
+      const expired = await db
+        .select()
+        .from(s.worktrees)
+        .where(and(eq(s.worktrees.status, 'active'), lte(s.worktrees.expiresAt, sql`now()`)));
+      for (const w of expired) {
+        await remove({
+          sessionId: w.id,
+          repoPath: w.repoPath,
+          path: w.path,
+          excludes: [...config.worktreeDependencies.shared, ...config.worktreeDependencies.isolated],
+        });
+      }
+      return { removed: expired.map((w) => w.id) };
     },
   };
 }

@@ -26,6 +26,12 @@ const EnvSchema = z.object({
   DASH_TASK_QUEUE: z.string().default('dash-orchestrator'),
   DASH_WORKTREE_ROOT: optionalString,
   DASH_WORKTREE_SHARED: z.string().optional(),
+  DASH_WORKTREE_CLEANUP: z.enum(['immediate', 'on_success', 'delayed', 'manual']).default('on_success'),
+  DASH_WORKTREE_TTL_MS: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .default(24 * 3600_000),
   DASH_WORKTREE_ISOLATED: z.string().optional(),
   DASH_REHEARSAL_PORT: port.default(7380),
   DASH_LLM_BASE_URL: optionalString,
@@ -64,6 +70,8 @@ export interface DashConfig {
   worktreeRoot: string;
   /** Entries symlinked from the main checkout (shared) or copied into each worktree (isolated). */
   worktreeDependencies: { shared: string[]; isolated: string[] };
+  worktreeCleanup: 'immediate' | 'on_success' | 'delayed' | 'manual';
+  worktreeTtlMs: number;
   rehearsalPort: number;
   llm: LlmSettings;
   agent: { heartbeatTimeoutMs: number; timeoutMs: number; maxSessions: number };
@@ -110,6 +118,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashConfig {
       shared: parseDependencyList(e.DASH_WORKTREE_SHARED, DEFAULT_DEPENDENCIES.shared),
       isolated: parseDependencyList(e.DASH_WORKTREE_ISOLATED, DEFAULT_DEPENDENCIES.isolated),
     },
+    worktreeCleanup: e.DASH_WORKTREE_CLEANUP,
+    worktreeTtlMs: e.DASH_WORKTREE_TTL_MS,
     rehearsalPort: e.DASH_REHEARSAL_PORT,
     llm: resolveLlm(e),
     agent: {

@@ -159,6 +159,8 @@ export const worktrees = pgTable(
     portBase: integer('port_base'),
     /** refs/dash/snapshots/<id>: the worktree's full state, taken before removal. */
     snapshotRef: text('snapshot_ref'),
+    /** For the `delayed` cleanup policy: the reaper schedule removes the worktree after this. */
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
     createdAt: createdAt(),
     removedAt: timestamp('removed_at', { withTimezone: true }),
   },

@@ -171,7 +171,12 @@ export class DashClient {
     return this.request('GET', '/health/ready', undefined, { okStatuses: [503] });
   }
 
-  createIntent(input: { intent: string; repo: string; base_branch?: string }): Promise<IntentView> {
+  createIntent(input: {
+    intent: string;
+    repo: string;
+    base_branch?: string;
+    cleanup?: 'immediate' | 'on_success' | 'delayed' | 'manual';
+  }): Promise<IntentView> {
     return this.request('POST', '/api/v1/intents', input);
   }
 

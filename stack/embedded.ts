@@ -8,6 +8,7 @@ import { Runtime } from '@temporalio/worker';
 import { createApp } from '../api/app.js';
 import type { DashConfig } from '../core/config.js';
 import { reconcileOrphanWorktrees } from '../activities/worktrees.js';
+import { ensureReaperSchedule } from '../core/schedules.js';
 import { connectClient, ensureSearchAttributes } from '../core/temporal.js';
 import { openDatabase } from '../drizzle/client.js';
 import { findTemporalCli } from '../temporal-dev/cli-binary.js';
@@ -74,6 +75,7 @@ export async function startEmbeddedStack(
     const client = await connectClient(temporalAddress, config.temporal.namespace);
     cleanups.push(() => client.connection.close());
     if (config.temporal.externalAddress) await ensureSearchAttributes(client, config.temporal.namespace);
+    await ensureReaperSchedule(client, config.temporal.taskQueue);
 
     const orphans = await reconcileOrphanWorktrees({ db: database.db, config });
     for (const o of orphans)

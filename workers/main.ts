@@ -3,6 +3,7 @@
 import { Runtime } from '@temporalio/worker';
 import { reconcileOrphanWorktrees } from '../activities/worktrees.js';
 import { loadConfig } from '../core/config.js';
+import { ensureReaperSchedule } from '../core/schedules.js';
 import { connectClient } from '../core/temporal.js';
 import { openDatabase } from '../drizzle/client.js';
 import { resolveLlm } from '../stack/llm.js';
@@ -20,6 +21,7 @@ Runtime.install({ shutdownSignals: [] });
 const database = await openDatabase({ url: config.databaseUrl });
 const { llm, rehearsal } = await resolveLlm(config, log);
 const client = await connectClient(config.temporal.address, config.temporal.namespace);
+await ensureReaperSchedule(client, config.temporal.taskQueue);
 for (const o of await reconcileOrphanWorktrees({ db: database.db, config })) {
   log(`removed orphaned worktree ${o.path} (its state is kept at ${o.snapshotRef})`);
 }

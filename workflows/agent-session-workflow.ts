@@ -138,6 +138,22 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
   CancellationScope.current().cancelRequested.catch(() => {
     void CancellationScope.nonCancellable(() => queue('abort'));
   });
+  const policy = input.cleanup ?? 'on_success';
+  let prepared: { path: string; excludes: string[] } | undefined;
+  const cleanUp = async (succeeded: boolean) => {
+    if (!prepared) return;
+    if (policy === 'immediate' || (policy === 'on_success' && succeeded)) {
+      await quick.removeWorktree({
+        sessionId: input.sessionId,
+        repoPath: input.repoPath,
+        path: prepared.path,
+        excludes: prepared.excludes,
+      });
+    } else {
+      // on_success after a failure keeps the worktree for inspection, with no expiry.
+      await quick.keepWorktree({ sessionId: input.sessionId, policy, ttlMs: input.worktreeTtlMs });
+    }
+  };
   try {
     const worktree = await quick.createWorktree({
       sessionId: input.sessionId,
@@ -147,6 +163,7 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
       baseSha: input.baseSha,
     });
     state.worktreePath = worktree.path;
+    prepared = worktree;
     await projection.markSession({ ...record, status: 'running', worktreePath: worktree.path });
     await projection.markTask({ taskId: input.taskId, status: 'running', branch: input.branch });
     setStatus('running');
@@ -190,13 +207,8 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
       filesChanged,
       usage: outcome.usage,
     });
-    // The branch holds the commit, so the worktree can go (cleanup policy: on success).
-    await quick.removeWorktree({
-      sessionId: input.sessionId,
-      repoPath: input.repoPath,
-      path: worktree.path,
-      excludes: worktree.excludes,
-    });
+    // The branch holds the commit; the worktree goes or stays by policy (snapshot first, always).
+    await cleanUp(true);
     setStatus('completed');
     // Updates accepted while committing must finish before the workflow does.
     await condition(allHandlersFinished);
@@ -220,6 +232,7 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
         status: final === 'failed' ? 'failed' : 'cancelled',
         error: { code: `session_${final}`, message: state.error ?? '' },
       });
+      await cleanUp(false);
     });
     throw err;
   }

@@ -169,6 +169,8 @@ async function runTasks(
               role: task.role,
               worktreeRoot: input.worktreeRoot,
               agentTaskQueue: input.agentTaskQueue,
+              cleanup: input.cleanup,
+              worktreeTtlMs: input.worktreeTtlMs,
               heartbeatTimeoutMs: input.agentHeartbeatTimeoutMs,
               timeoutMs: input.agentTimeoutMs,
             },

@@ -1,5 +1,8 @@
 // Inputs and results that cross the workflow/activity boundary. Types only, so both sides can
 // import them without pulling non-deterministic code into the workflow bundle.
+/** What happens to a session's worktree when it ends (its branch always stays). */
+export type CleanupPolicy = 'immediate' | 'on_success' | 'delayed' | 'manual';
+
 /** Agent roles; their enforced tool sets live in core/roles.ts. */
 export type RoleName = 'coordinator' | 'worker' | 'reviewer' | 'refinery' | 'monitor';
 
@@ -22,6 +25,9 @@ export interface IntentInput {
   baseSha: string;
   /** Queue of the workers that run agent processes (bounded per host). */
   agentTaskQueue?: string;
+  cleanup?: CleanupPolicy;
+  /** How long a `delayed` worktree is kept after its session ends. */
+  worktreeTtlMs?: number;
 }
 
 export interface PlannedTaskInput {
@@ -53,6 +59,8 @@ export interface SessionInput {
   role: RoleName;
   worktreeRoot: string;
   agentTaskQueue?: string;
+  cleanup?: CleanupPolicy;
+  worktreeTtlMs?: number;
   heartbeatTimeoutMs: number;
   timeoutMs: number;
 }

@@ -19,6 +19,7 @@ const CreateIntent = z
     intent: z.string().trim().min(1, 'the intent must not be empty').max(10_000),
     repo: z.string().trim().min(1, 'repo is required (a path to a git repository on the server)'),
     base_branch: z.string().trim().min(1).max(200).optional(),
+    cleanup: z.enum(['immediate', 'on_success', 'delayed', 'manual']).optional(),
   })
   .strict();
 
@@ -88,6 +89,8 @@ export function intentRoutes(deps: ApiDeps) {
               baseSha: repo.baseSha,
               worktreeRoot: deps.config.worktreeRoot,
               agentTaskQueue: agentTaskQueueOf(deps.config.temporal.taskQueue),
+              cleanup: body.cleanup ?? deps.config.worktreeCleanup,
+              worktreeTtlMs: deps.config.worktreeTtlMs,
               agentHeartbeatTimeoutMs: deps.config.agent.heartbeatTimeoutMs,
               agentTimeoutMs: deps.config.agent.timeoutMs,
             },

@@ -22,6 +22,11 @@ export default class Do extends DashCommand {
       char: 'b',
       description: 'branch to start from (default: the current branch)',
     }),
+    cleanup: Flags.string({
+      options: ['immediate', 'on_success', 'delayed', 'manual'],
+      description:
+        'what happens to each task worktree when its session ends (its branch always stays; removal snapshots it first)',
+    }),
     wait: Flags.boolean({ description: 'follow the intent until it ends', default: true, allowNo: true }),
     'poll-interval': Flags.integer({
       description: 'progress polling interval in ms',
@@ -62,6 +67,7 @@ export default class Do extends DashCommand {
       intent: args.intent,
       repo: path.resolve(flags.repo),
       ...(flags['base-branch'] && { base_branch: flags['base-branch'] }),
+      ...(flags.cleanup && { cleanup: flags.cleanup as 'immediate' | 'on_success' | 'delayed' | 'manual' }),
     });
     this.progress(`Intent ${created.id} accepted for ${created.repo} (${created.base_branch}).`);
     this.progress(`Temporal Web UI: ${created.web_ui_url}`);

@@ -7,31 +7,14 @@ import {
   executeChild,
   isCancellation,
   proxyActivities,
-  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { DashActivities } from '../activities/index.js';
+import { projection, quick } from './activity-proxies.js';
 import { AgentSessionWorkflow } from './agent-session-workflow.js';
 import { DashIntentId, DashKind, DashRepo, DashStatus } from './search-attributes.js';
 import type { IntentInput, IntentResult, PlannedTaskInput, SessionResult, Usage } from './types.js';
-
-// Projection writes are idempotent upserts into Dash's own database: local activities skip a
-// server round trip each, which is most of Dash's overhead per session (bench/README.md).
-const projection = proxyLocalActivities<DashActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '500ms', maximumInterval: '10s', maximumAttempts: 20 },
-});
-
-const quick = proxyActivities<DashActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: {
-    initialInterval: '1s',
-    maximumInterval: '30s',
-    maximumAttempts: 10,
-    nonRetryableErrorTypes: ['MergeConflict'],
-  },
-});
 
 const planner = proxyActivities<DashActivities>({
   startToCloseTimeout: '5 minutes',

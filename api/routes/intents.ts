@@ -1,6 +1,6 @@
 // /api/v1/intents: start an intent (a Temporal workflow) and read its projection.
 import crypto from 'node:crypto';
-import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { webUiWorkflowUrl } from '../../core/config.js';
@@ -11,7 +11,7 @@ import * as s from '../../drizzle/schema.js';
 import type { IntentWorkflow } from '../../workflows/intent-workflow.js';
 import { DashIntentId, DashKind } from '../../workflows/search-attributes.js';
 import type { ApiDeps } from '../context.js';
-import { decodeCursor, encodeCursor } from '../cursor.js';
+import { afterCursor, newestFirst, pageOf, pageParams } from '../cursor.js';
 import { validate } from '../validate.js';
 
 const CreateIntent = z
@@ -28,8 +28,7 @@ const IntentId = z.object({
 });
 
 const ListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(200).optional(),
+  ...pageParams,
   status: z.enum(s.intentStatuses).optional(),
 });
 
@@ -118,29 +117,13 @@ export function intentRoutes(deps: ApiDeps) {
     })
     .get('/', validate('query', ListQuery), async (c) => {
       const q = c.req.valid('query');
-      const after = q.cursor ? decodeCursor(q.cursor) : undefined;
       const rows = await db
         .select()
         .from(s.intents)
-        .where(
-          and(
-            q.status ? eq(s.intents.status, q.status) : undefined,
-            after
-              ? or(
-                  lt(s.intents.createdAt, after.createdAt),
-                  and(eq(s.intents.createdAt, after.createdAt), lt(s.intents.id, after.id)),
-                )
-              : undefined,
-          ),
-        )
-        .orderBy(desc(s.intents.createdAt), desc(s.intents.id))
+        .where(and(q.status ? eq(s.intents.status, q.status) : undefined, afterCursor(s.intents, q.cursor)))
+        .orderBy(...newestFirst(s.intents))
         .limit(q.limit + 1);
-      const page = rows.slice(0, q.limit);
-      const last = page[page.length - 1];
-      return c.json({
-        data: page.map(present),
-        next_cursor: rows.length > q.limit && last ? encodeCursor(last) : null,
-      });
+      return c.json(pageOf(rows, q.limit, present));
     })
     .get('/:id', validate('param', IntentId), async (c) => {
       const { id } = c.req.valid('param');

@@ -1,6 +1,6 @@
 // /api/v1/agents: agent sessions, their live state, and control (steer, abort).
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { and, desc, eq, lt, or } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { webUiWorkflowUrl } from '../../core/config.js';
@@ -8,15 +8,14 @@ import { DashError, NotFoundError } from '../../core/errors.js';
 import * as s from '../../drizzle/schema.js';
 import { abortUpdate, sessionStateQuery, steerUpdate } from '../../workflows/agent-session-workflow.js';
 import type { ApiDeps } from '../context.js';
-import { decodeCursor, encodeCursor } from '../cursor.js';
+import { afterCursor, newestFirst, pageOf, pageParams } from '../cursor.js';
 import { validate } from '../validate.js';
 
 const SessionId = z.object({
   id: z.string().regex(/^[a-z0-9-]{1,100}$/, 'session ids are lowercase letters, digits and dashes'),
 });
 const ListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(200).optional(),
+  ...pageParams,
   status: z
     .string()
     .regex(/^[a-z_]{1,20}$/)
@@ -80,7 +79,6 @@ export function sessionRoutes(deps: ApiDeps) {
   return new Hono()
     .get('/', validate('query', ListQuery), async (c) => {
       const q = c.req.valid('query');
-      const after = q.cursor ? decodeCursor(q.cursor) : undefined;
       const rows = await db
         .select()
         .from(s.agentSessions)
@@ -88,22 +86,12 @@ export function sessionRoutes(deps: ApiDeps) {
           and(
             q.status ? eq(s.agentSessions.status, q.status) : undefined,
             q.intent_id ? eq(s.agentSessions.intentId, q.intent_id) : undefined,
-            after
-              ? or(
-                  lt(s.agentSessions.createdAt, after.createdAt),
-                  and(eq(s.agentSessions.createdAt, after.createdAt), lt(s.agentSessions.id, after.id)),
-                )
-              : undefined,
+            afterCursor(s.agentSessions, q.cursor),
           ),
         )
-        .orderBy(desc(s.agentSessions.createdAt), desc(s.agentSessions.id))
+        .orderBy(...newestFirst(s.agentSessions))
         .limit(q.limit + 1);
-      const page = rows.slice(0, q.limit);
-      const last = page[page.length - 1];
-      return c.json({
-        data: page.map(present),
-        next_cursor: rows.length > q.limit && last ? encodeCursor(last) : null,
-      });
+      return c.json(pageOf(rows, q.limit, present));
     })
     .get('/:id', validate('param', SessionId), async (c) => {
       const row = await find(c.req.valid('param').id);

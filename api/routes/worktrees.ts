@@ -1,16 +1,15 @@
 // /api/v1/worktrees: the session worktrees Dash made, active or removed (with snapshot refs).
-import { and, desc, eq, lt, or } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { NotFoundError } from '../../core/errors.js';
 import * as s from '../../drizzle/schema.js';
 import type { ApiDeps } from '../context.js';
-import { decodeCursor, encodeCursor } from '../cursor.js';
+import { afterCursor, newestFirst, pageOf, pageParams } from '../cursor.js';
 import { validate } from '../validate.js';
 
 const ListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(200).optional(),
+  ...pageParams,
   status: z.enum(['active', 'removed']).optional(),
 });
 const WorktreeId = z.object({
@@ -39,29 +38,15 @@ export function worktreeRoutes(deps: ApiDeps) {
   return new Hono()
     .get('/', validate('query', ListQuery), async (c) => {
       const q = c.req.valid('query');
-      const after = q.cursor ? decodeCursor(q.cursor) : undefined;
       const rows = await db
         .select()
         .from(s.worktrees)
         .where(
-          and(
-            q.status ? eq(s.worktrees.status, q.status) : undefined,
-            after
-              ? or(
-                  lt(s.worktrees.createdAt, after.createdAt),
-                  and(eq(s.worktrees.createdAt, after.createdAt), lt(s.worktrees.id, after.id)),
-                )
-              : undefined,
-          ),
+          and(q.status ? eq(s.worktrees.status, q.status) : undefined, afterCursor(s.worktrees, q.cursor)),
         )
-        .orderBy(desc(s.worktrees.createdAt), desc(s.worktrees.id))
+        .orderBy(...newestFirst(s.worktrees))
         .limit(q.limit + 1);
-      const page = rows.slice(0, q.limit);
-      const last = page[page.length - 1];
-      return c.json({
-        data: page.map(present),
-        next_cursor: rows.length > q.limit && last ? encodeCursor(last) : null,
-      });
+      return c.json(pageOf(rows, q.limit, present));
     })
     .get('/:id', validate('param', WorktreeId), async (c) => {
       const { id } = c.req.valid('param');

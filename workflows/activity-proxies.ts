@@ -1,0 +1,21 @@
+// Activity proxies shared by Dash's workflows, one per timeout class.
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import type { DashActivities } from '../activities/index.js';
+
+// Projection writes are idempotent upserts into Dash's own database: local activities skip a
+// server round trip each, which is most of Dash's overhead per session (bench/README.md).
+export const projection = proxyLocalActivities<DashActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500ms', maximumInterval: '10s', maximumAttempts: 20 },
+});
+
+/** Short git and filesystem work: worktrees, commits, merges. */
+export const quick = proxyActivities<DashActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: {
+    initialInterval: '1s',
+    maximumInterval: '30s',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: ['MergeConflict'],
+  },
+});

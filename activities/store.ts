@@ -38,6 +38,10 @@ export interface SessionPatch {
   error?: string | null;
 }
 
+/** The token and cost columns shared by intents, tasks and sessions. */
+const usageColumns = (u: Usage | undefined) =>
+  u === undefined ? {} : { tokensInput: u.input, tokensOutput: u.output, costUsd: u.cost };
+
 export function createStoreActivities({ db }: ActivityDeps) {
   return {
     async markIntent(p: IntentPatch): Promise<void> {
@@ -50,11 +54,7 @@ export function createStoreActivities({ db }: ActivityDeps) {
           ...(p.resultBranch !== undefined && { resultBranch: p.resultBranch }),
           ...(p.resultCommit !== undefined && { resultCommit: p.resultCommit }),
           ...(p.filesChanged !== undefined && { filesChanged: p.filesChanged }),
-          ...(p.usage !== undefined && {
-            tokensInput: p.usage.input,
-            tokensOutput: p.usage.output,
-            costUsd: p.usage.cost,
-          }),
+          ...usageColumns(p.usage),
           ...(p.error !== undefined && { error: p.error }),
           ...(done && { completedAt: sql`now()` }),
         })
@@ -90,9 +90,7 @@ export function createStoreActivities({ db }: ActivityDeps) {
         await tx
           .update(s.intents)
           .set({
-            tokensInput: p.usage.input,
-            tokensOutput: p.usage.output,
-            costUsd: p.usage.cost,
+            ...usageColumns(p.usage),
             updatedAt: sql`now()`,
           })
           .where(eq(s.intents.id, p.intentId));
@@ -108,11 +106,7 @@ export function createStoreActivities({ db }: ActivityDeps) {
           ...(p.branch !== undefined && { branch: p.branch }),
           ...(p.commitSha !== undefined && { commitSha: p.commitSha }),
           ...(p.filesChanged !== undefined && { filesChanged: p.filesChanged }),
-          ...(p.usage !== undefined && {
-            tokensInput: p.usage.input,
-            tokensOutput: p.usage.output,
-            costUsd: p.usage.cost,
-          }),
+          ...usageColumns(p.usage),
           ...(p.error !== undefined && { error: p.error }),
         })
         .where(eq(s.tasks.id, p.taskId));
@@ -137,11 +131,7 @@ export function createStoreActivities({ db }: ActivityDeps) {
         status: p.status,
         updatedAt: sql`now()`,
         ...(p.worktreePath !== undefined && { worktreePath: p.worktreePath }),
-        ...(p.usage !== undefined && {
-          tokensInput: p.usage.input,
-          tokensOutput: p.usage.output,
-          costUsd: p.usage.cost,
-        }),
+        ...usageColumns(p.usage),
         ...(p.agentMs !== undefined && { agentMs: p.agentMs }),
         ...(p.stopReason !== undefined && { stopReason: p.stopReason }),
         ...(p.error !== undefined && { error: p.error }),

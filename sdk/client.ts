@@ -89,6 +89,22 @@ export interface WorktreeView {
   removed_at: string | null;
 }
 
+export interface AgentTreeView {
+  id: string;
+  session_file: string;
+  pi_session_id: string | undefined;
+  parent_session: string | null;
+  leaf_id: string | null;
+  entries: {
+    id: string;
+    parent_id: string | null;
+    type: string;
+    role: string | null;
+    preview: string;
+    children: string[];
+  }[];
+}
+
 export interface Page<T> {
   data: T[];
   next_cursor: string | null;
@@ -196,6 +212,10 @@ export class DashClient {
 
   getAgent(id: string): Promise<AgentView> {
     return this.request('GET', `/api/v1/agents/${encodeURIComponent(id)}`);
+  }
+
+  getAgentTree(id: string): Promise<AgentTreeView> {
+    return this.request('GET', `/api/v1/agents/${encodeURIComponent(id)}/tree`);
   }
 
   steerAgent(id: string, message: string): Promise<{ id: string; queued: true }> {

@@ -1,4 +1,5 @@
 // /api/v1/agents: agent sessions, their live state, and control (steer, abort).
+import fs from 'node:fs';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { and, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
@@ -6,6 +7,7 @@ import { z } from 'zod';
 import { webUiWorkflowUrl } from '../../core/config.js';
 import { DashError, NotFoundError } from '../../core/errors.js';
 import * as s from '../../drizzle/schema.js';
+import { readSessionTree } from '../../runtimes/pi/session-tree.js';
 import { abortUpdate, sessionStateQuery, steerUpdate } from '../../workflows/agent-session-workflow.js';
 import type { ApiDeps } from '../context.js';
 import { afterCursor, newestFirst, pageOf, pageParams } from '../cursor.js';
@@ -101,6 +103,32 @@ export function sessionRoutes(deps: ApiDeps) {
         .query(sessionStateQuery)
         .catch(() => null);
       return c.json({ ...present(row), live });
+    })
+    .get('/:id/tree', validate('param', SessionId), async (c) => {
+      const row = await find(c.req.valid('param').id);
+      if (!row.runtimeSessionFile || !fs.existsSync(row.runtimeSessionFile)) {
+        throw new DashError(
+          'session_file_missing',
+          `Agent ${row.id} has no Pi session file yet (it is written after the first model answer).`,
+          404,
+        );
+      }
+      const tree = readSessionTree(row.runtimeSessionFile);
+      return c.json({
+        id: row.id,
+        session_file: row.runtimeSessionFile,
+        pi_session_id: tree.sessionId,
+        parent_session: tree.parentSession ?? null,
+        leaf_id: tree.leafId ?? null,
+        entries: tree.entries.map((e) => ({
+          id: e.id,
+          parent_id: e.parentId,
+          type: e.type,
+          role: e.role ?? null,
+          preview: e.preview,
+          children: e.children,
+        })),
+      });
     })
     .post('/:id/steer', validate('param', SessionId), validate('json', Steer), async (c) => {
       const row = await find(c.req.valid('param').id);

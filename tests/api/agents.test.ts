@@ -106,6 +106,25 @@ describe('agents', () => {
     expect(show.stdout).toMatch(/running \(worker, pi, attempt 1\)/);
   });
 
+  it("serves the agent's Pi session tree, and the CLI prints it", async () => {
+    await waitFor(
+      async () => (await call('GET', `/api/v1/agents/${sessionId}/tree`)).status === 200,
+      10_000,
+      'the Pi session file',
+    );
+    const tree = await call('GET', `/api/v1/agents/${sessionId}/tree`);
+    const user = tree.body.entries.find((e: { role: string }) => e.role === 'user');
+    const assistant = tree.body.entries.find((e: { role: string }) => e.role === 'assistant');
+    expect(user.preview).toMatch(/AGENTS-API-LONG/);
+    expect(assistant.parent_id).toBe(user.id);
+    expect(assistant.preview).toBe('[bash]');
+    const cli = await dash(['pi', 'session', 'tree', sessionId]);
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toMatch(/user: Task: Long task AGENTS-API-LONG/);
+    expect(cli.stdout).toMatch(/assistant: \[bash\]/);
+    expect((await call('GET', '/api/v1/agents/int-zzzzzzzzzz-x/tree')).status).toBe(404);
+  });
+
   it('lists its worktree with a port range', async () => {
     const wts = await call('GET', '/api/v1/worktrees?status=active');
     const mine = wts.body.data.find((w: { id: string }) => w.id === sessionId);

@@ -4,11 +4,12 @@
 // the result. While it runs, it delivers queued controls (steer, abort) to the process and
 // reports progress to its workflow, so the session's live state is one query away.
 import path from 'node:path';
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { git } from '../core/git.js';
 import { ROLES } from '../core/roles.js';
 import * as s from '../drizzle/schema.js';
+import { forkSessionFile } from '../runtimes/pi/fork.js';
 import type { PiEvent, PiRpcProcess } from '../runtimes/pi/rpc-process.js';
 import { runPi } from '../runtimes/pi/run.js';
 import type { AgentOutcome, RoleName, SessionProgress } from '../workflows/types.js';
@@ -22,6 +23,8 @@ export interface RunAgentInput {
   role: RoleName;
   /** Worktree environment: its port range and path. */
   env?: Record<string, string>;
+  /** Start from another session's history, cut at one of its entries. */
+  forkFrom?: { sessionFile: string; entryId: string };
 }
 
 /** What the agent is told: the task, and that committing is Dash's job, not the agent's. */
@@ -46,6 +49,18 @@ export function createAgentActivities({ db, config, llm, temporal }: ActivityDep
         await g.raw(['clean', '-fd']);
       }
       const sessionDir = path.join(config.home, 'sessions', input.sessionId, `attempt-${attempt}`);
+      if (input.forkFrom) {
+        try {
+          forkSessionFile({
+            source: input.forkFrom.sessionFile,
+            entryId: input.forkFrom.entryId,
+            target: path.join(sessionDir, 'session.jsonl'),
+            cwd: input.worktreePath,
+          });
+        } catch (err) {
+          throw ApplicationFailure.nonRetryable(`Cannot fork: ${(err as Error).message}`, 'ForkFailed');
+        }
+      }
       const progress: SessionProgress = {
         currentTool: null,
         lastEvent: 'spawning',

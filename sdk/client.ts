@@ -218,6 +218,18 @@ export class DashClient {
     return this.request('GET', `/api/v1/agents/${encodeURIComponent(id)}/tree`);
   }
 
+  forkAgent(
+    id: string,
+    input: { entry_id: string; prompt?: string },
+  ): Promise<{
+    id: string;
+    forked_from: { id: string; entry_id: string };
+    workflow_id: string;
+    web_ui_url: string;
+  }> {
+    return this.request('POST', `/api/v1/agents/${encodeURIComponent(id)}/fork`, input);
+  }
+
   steerAgent(id: string, message: string): Promise<{ id: string; queued: true }> {
     return this.request('POST', `/api/v1/agents/${encodeURIComponent(id)}/steer`, { message });
   }

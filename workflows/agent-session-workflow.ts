@@ -162,6 +162,7 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
       prompt: input.prompt,
       role: input.role,
       env: worktree.env,
+      forkFrom: input.forkFrom,
     });
     state.usage = outcome.usage;
     state.attempt = outcome.attempt;

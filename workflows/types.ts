@@ -61,6 +61,8 @@ export interface SessionInput {
   agentTaskQueue?: string;
   cleanup?: CleanupPolicy;
   worktreeTtlMs?: number;
+  /** A fork: the new session starts from this session file, cut at this entry. */
+  forkFrom?: { sessionFile: string; entryId: string };
   heartbeatTimeoutMs: number;
   timeoutMs: number;
 }

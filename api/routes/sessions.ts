@@ -1,4 +1,5 @@
 // /api/v1/agents: agent sessions, their live state, and control (steer, abort).
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { and, eq } from 'drizzle-orm';
@@ -8,7 +9,14 @@ import { webUiWorkflowUrl } from '../../core/config.js';
 import { DashError, NotFoundError } from '../../core/errors.js';
 import * as s from '../../drizzle/schema.js';
 import { readSessionTree } from '../../runtimes/pi/session-tree.js';
-import { abortUpdate, sessionStateQuery, steerUpdate } from '../../workflows/agent-session-workflow.js';
+import { agentTaskQueueOf } from '../../core/task-queues.js';
+import {
+  abortUpdate,
+  sessionStateQuery,
+  steerUpdate,
+  type AgentSessionWorkflow,
+} from '../../workflows/agent-session-workflow.js';
+import type { RoleName } from '../../workflows/types.js';
 import type { ApiDeps } from '../context.js';
 import { afterCursor, newestFirst, pageOf, pageParams } from '../cursor.js';
 import { validate } from '../validate.js';
@@ -27,6 +35,12 @@ const ListQuery = z.object({
     .regex(/^int-[a-z0-9]{10}$/)
     .optional(),
 });
+const Fork = z
+  .object({
+    entry_id: z.string().regex(/^[a-zA-Z0-9-]{1,64}$/, 'entry ids come from GET /api/v1/agents/:id/tree'),
+    prompt: z.string().trim().min(1).max(20_000).default('Continue from here.'),
+  })
+  .strict();
 const Steer = z
   .object({ message: z.string().trim().min(1, 'message must not be empty').max(20_000) })
   .strict();
@@ -129,6 +143,90 @@ export function sessionRoutes(deps: ApiDeps) {
           children: e.children,
         })),
       });
+    })
+    .post('/:id/fork', validate('param', SessionId), validate('json', Fork), async (c) => {
+      const source = await find(c.req.valid('param').id);
+      const body = c.req.valid('json');
+      if (!source.runtimeSessionFile || !fs.existsSync(source.runtimeSessionFile)) {
+        throw new DashError(
+          'session_file_missing',
+          `Agent ${source.id} has no Pi session file to fork from.`,
+          404,
+        );
+      }
+      if (!readSessionTree(source.runtimeSessionFile).entries.some((e) => e.id === body.entry_id)) {
+        throw new DashError(
+          'fork_entry_not_found',
+          `Entry '${body.entry_id}' is not in agent ${source.id}'s session; see its tree.`,
+          422,
+          {
+            entry_id: body.entry_id,
+          },
+        );
+      }
+      const [task] = source.taskId
+        ? await db.select().from(s.tasks).where(eq(s.tasks.id, source.taskId))
+        : [];
+      const [worktree] = await db.select().from(s.worktrees).where(eq(s.worktrees.id, source.id));
+      const [intent] = source.intentId
+        ? await db.select().from(s.intents).where(eq(s.intents.id, source.intentId))
+        : [];
+      if (!task || !worktree || !intent)
+        throw new DashError(
+          'fork_source_incomplete',
+          `Agent ${source.id} has no task or worktree record to fork.`,
+          409,
+        );
+      const key = `fork-${crypto.randomBytes(3).toString('hex')}`;
+      const id = `${intent.id}-${key}`;
+      const title = `Fork of ${task.key} at ${body.entry_id}`;
+      await db
+        .insert(s.tasks)
+        .values({
+          id,
+          intentId: intent.id,
+          swarmId: task.swarmId,
+          key,
+          title,
+          prompt: body.prompt,
+          role: task.role,
+        });
+      const workflowId = `${intent.id}-task-${key}`;
+      await deps.temporal.workflow.start<typeof AgentSessionWorkflow>('AgentSessionWorkflow', {
+        taskQueue: deps.config.temporal.taskQueue,
+        workflowId,
+        args: [
+          {
+            intentId: intent.id,
+            taskKey: key,
+            taskId: id,
+            sessionId: id,
+            repoPath: intent.repoPath,
+            // The code starts where the source task started; the conversation is cut at the entry.
+            baseSha: worktree.baseRef,
+            branch: `dash/${intent.id}/task-${key}`,
+            title,
+            prompt: body.prompt,
+            role: task.role as RoleName,
+            worktreeRoot: deps.config.worktreeRoot,
+            agentTaskQueue: agentTaskQueueOf(deps.config.temporal.taskQueue),
+            cleanup: deps.config.worktreeCleanup,
+            worktreeTtlMs: deps.config.worktreeTtlMs,
+            forkFrom: { sessionFile: source.runtimeSessionFile, entryId: body.entry_id },
+            heartbeatTimeoutMs: deps.config.agent.heartbeatTimeoutMs,
+            timeoutMs: deps.config.agent.timeoutMs,
+          },
+        ],
+      });
+      return c.json(
+        {
+          id,
+          forked_from: { id: source.id, entry_id: body.entry_id },
+          workflow_id: workflowId,
+          web_ui_url: webUiWorkflowUrl(deps.config, workflowId),
+        },
+        202,
+      );
     })
     .post('/:id/steer', validate('param', SessionId), validate('json', Steer), async (c) => {
       const row = await find(c.req.valid('param').id);

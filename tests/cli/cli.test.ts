@@ -122,8 +122,22 @@ describe('dash CLI', () => {
   });
 
   it('has --help with examples for every command', async () => {
-    for (const cmd of ['do', 'up', 'down', 'status', 'health']) {
-      const r = await dash([cmd, '--help']);
+    const commands = [
+      'do',
+      'up',
+      'down',
+      'status',
+      'health',
+      'agent list',
+      'agent show',
+      'agent steer',
+      'agent terminate',
+      'worktree list',
+      'pi session tree',
+      'pi session fork',
+    ];
+    for (const cmd of commands) {
+      const r = await dash([...cmd.split(' '), '--help']);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/EXAMPLES/);
       expect(r.stdout).toMatch(/--json/);

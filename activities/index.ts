@@ -2,6 +2,7 @@
 import { createAgentActivities } from './agents.js';
 import type { ActivityDeps } from './deps.js';
 import { createGitActivities } from './git.js';
+import { withHeartbeats } from './heartbeats.js';
 import { createPlannerActivities } from './planner.js';
 import { createStoreActivities } from './store.js';
 import { createWorktreeActivities } from './worktrees.js';
@@ -9,13 +10,17 @@ import { createWorktreeActivities } from './worktrees.js';
 export type { ActivityDeps } from './deps.js';
 
 export function createActivities(deps: ActivityDeps) {
-  return {
-    ...createStoreActivities(deps),
-    ...createPlannerActivities(deps),
-    ...createWorktreeActivities(deps),
-    ...createGitActivities(deps),
-    ...createAgentActivities(deps),
-  };
+  return withHeartbeats(
+    {
+      ...createStoreActivities(deps),
+      ...createPlannerActivities(deps),
+      ...createWorktreeActivities(deps),
+      ...createGitActivities(deps),
+      ...createAgentActivities(deps),
+    },
+    // runAgent heartbeats with progress details of its own.
+    ['runAgent'],
+  );
 }
 
 export type DashActivities = ReturnType<typeof createActivities>;

@@ -2,7 +2,7 @@
 // port range. Creation is idempotent (a retry after a crash reuses or repairs what an earlier
 // attempt made); removal snapshots the worktree first, so cleanup never loses work.
 import path from 'node:path';
-import { and, eq, isNotNull, lte, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, lte, sql } from 'drizzle-orm';
 import * as s from '../drizzle/schema.js';
 import {
   dropWorktree,
@@ -121,21 +121,34 @@ export function createWorktreeActivities({ db, config }: ActivityDeps) {
         .where(eq(s.worktrees.id, input.sessionId));
     },
 
-    /** Run by the reaper schedule: removes (with a snapshot) every delayed worktree past its TTL. */
-    async reapExpiredWorktrees(): Promise<{ removed: string[] }> {
-      const expired = await db
+    /**
+     * Removes (snapshot first) the given active worktrees, or, with no ids, every delayed one past
+     * its TTL: the reaper schedule's run and `dash worktree cleanup` are the same operation.
+     */
+    async reapWorktrees(
+      input: { ids?: string[] } = {},
+    ): Promise<{ removed: { id: string; snapshotRef: string | null }[] }> {
+      const targets = await db
         .select()
         .from(s.worktrees)
-        .where(and(eq(s.worktrees.status, 'active'), lte(s.worktrees.expiresAt, sql`now()`)));
-      for (const w of expired) {
-        await remove({
+        .where(
+          and(
+            eq(s.worktrees.status, 'active'),
+            input.ids?.length ? inArray(s.worktrees.id, input.ids) : lte(s.worktrees.expiresAt, sql`now()`),
+          ),
+        );
+      const removed: { id: string; snapshotRef: string | null }[] = [];
+      for (const w of targets) {
+        const excludes = [...config.worktreeDependencies.shared, ...config.worktreeDependencies.isolated];
+        const { snapshotRef } = await remove({
           sessionId: w.id,
           repoPath: w.repoPath,
           path: w.path,
-          excludes: [...config.worktreeDependencies.shared, ...config.worktreeDependencies.isolated],
+          excludes,
         });
+        removed.push({ id: w.id, snapshotRef });
       }
-      return { removed: expired.map((w) => w.id) };
+      return { removed };
     },
   };
 }

@@ -238,6 +238,15 @@ export class DashClient {
     return this.request('POST', `/api/v1/agents/${encodeURIComponent(id)}/abort`, reason ? { reason } : {});
   }
 
+  cleanupWorktree(id: string): Promise<{ id: string; removed: boolean; snapshot_ref: string | null }> {
+    return this.request(
+      'POST',
+      `/api/v1/worktrees/${encodeURIComponent(id)}/cleanup`,
+      {},
+      { timeoutMs: 120_000 },
+    );
+  }
+
   listWorktrees(
     query: { limit?: number; cursor?: string; status?: 'active' | 'removed' } = {},
   ): Promise<Page<WorktreeView>> {

@@ -9,9 +9,13 @@ export const projection = proxyLocalActivities<DashActivities>({
   retry: { initialInterval: '500ms', maximumInterval: '10s', maximumAttempts: 20 },
 });
 
-/** Short git and filesystem work: worktrees, commits, merges. */
+/**
+ * Git and filesystem work: worktrees, commits, merges. The activities heartbeat while they run
+ * (activities/heartbeats.ts), so a dead worker's step is retried after 10 s, whatever its length.
+ */
 export const quick = proxyActivities<DashActivities>({
-  startToCloseTimeout: '2 minutes',
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '10 seconds',
   retry: {
     initialInterval: '1s',
     maximumInterval: '30s',

@@ -18,6 +18,7 @@ import type { IntentInput, IntentResult, PlannedTaskInput, SessionResult, Usage 
 
 const planner = proxyActivities<DashActivities>({
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '10 seconds',
   retry: {
     initialInterval: '1s',
     backoffCoefficient: 2,

@@ -180,17 +180,15 @@ export function sessionRoutes(deps: ApiDeps) {
       const key = `fork-${crypto.randomBytes(3).toString('hex')}`;
       const id = `${intent.id}-${key}`;
       const title = `Fork of ${task.key} at ${body.entry_id}`;
-      await db
-        .insert(s.tasks)
-        .values({
-          id,
-          intentId: intent.id,
-          swarmId: task.swarmId,
-          key,
-          title,
-          prompt: body.prompt,
-          role: task.role,
-        });
+      await db.insert(s.tasks).values({
+        id,
+        intentId: intent.id,
+        swarmId: task.swarmId,
+        key,
+        title,
+        prompt: body.prompt,
+        role: task.role,
+      });
       const workflowId = `${intent.id}-task-${key}`;
       await deps.temporal.workflow.start<typeof AgentSessionWorkflow>('AgentSessionWorkflow', {
         taskQueue: deps.config.temporal.taskQueue,

@@ -2,8 +2,9 @@
 import { and, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { NotFoundError } from '../../core/errors.js';
+import { DashError, NotFoundError } from '../../core/errors.js';
 import * as s from '../../drizzle/schema.js';
+import type { WorktreeReaperWorkflow } from '../../workflows/worktree-reaper-workflow.js';
 import type { ApiDeps } from '../context.js';
 import { afterCursor, newestFirst, pageOf, pageParams } from '../cursor.js';
 import { validate } from '../validate.js';
@@ -47,6 +48,28 @@ export function worktreeRoutes(deps: ApiDeps) {
         .orderBy(...newestFirst(s.worktrees))
         .limit(q.limit + 1);
       return c.json(pageOf(rows, q.limit, present));
+    })
+    .post('/:id/cleanup', validate('param', WorktreeId), async (c) => {
+      const { id } = c.req.valid('param');
+      const [row] = await db.select().from(s.worktrees).where(eq(s.worktrees.id, id));
+      if (!row) throw new NotFoundError('worktree', id);
+      if (row.status !== 'active') {
+        throw new DashError(
+          'worktree_not_active',
+          `Worktree ${id} is already removed; its state is at ${row.snapshotRef ?? '(no snapshot)'}.`,
+          409,
+        );
+      }
+      const result = await deps.temporal.workflow.execute<typeof WorktreeReaperWorkflow>(
+        'WorktreeReaperWorkflow',
+        {
+          taskQueue: deps.config.temporal.taskQueue,
+          workflowId: `dash-worktree-cleanup-${id}-${Date.now()}`,
+          args: [{ ids: [id] }],
+        },
+      );
+      const removed = result.removed.find((r) => r.id === id);
+      return c.json({ id, removed: Boolean(removed), snapshot_ref: removed?.snapshotRef ?? null });
     })
     .get('/:id', validate('param', WorktreeId), async (c) => {
       const { id } = c.req.valid('param');

@@ -96,6 +96,26 @@ describe('worktree cleanup policies', () => {
     const { wt } = await runIntent('cleanup ok drill', 'manual');
     expect(wt).toMatchObject({ status: 'active', cleanupPolicy: 'manual', expiresAt: null });
     expect(fs.readFileSync(`${wt.path}/done.txt`, 'utf8')).toBe('done\n');
+
+    // A kept worktree is removed on demand, on a worker, with a snapshot first.
+    fs.writeFileSync(`${wt.path}/scratch.txt`, 'kept by hand\n');
+    const cleanup = async () => {
+      const res = await stack.app.request(`/api/v1/worktrees/${wt.id}/cleanup`, { method: 'POST' });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const first = await cleanup();
+    expect(first).toEqual({
+      status: 200,
+      body: { id: wt.id, removed: true, snapshot_ref: `refs/dash/snapshots/${wt.id}` },
+    });
+    expect(fs.existsSync(wt.path)).toBe(false);
+    expect(gitIn(wt.repoPath, 'show', `refs/dash/snapshots/${wt.id}:scratch.txt`)).toBe('kept by hand\n');
+    const second = await cleanup();
+    expect(second.status).toBe(409);
+    expect(second.body.error.code).toBe('worktree_not_active');
+    expect((await stack.app.request('/api/v1/worktrees/nope-nope/cleanup', { method: 'POST' })).status).toBe(
+      404,
+    );
   });
 
   it('delayed keeps the worktree until the reaper schedule runs past its TTL, then snapshots and removes it', async () => {

@@ -97,6 +97,9 @@ it('finishes an intent after its worker is killed mid-run, without redoing the c
   });
   const { id } = (await res.json()) as { id: string };
   const { db } = stack.db.database;
+  const t0 = Date.now();
+  const phase = (name: string) =>
+    console.log(`[durability] ${name} at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const first = startWorkerProcess();
 
   // Kill once the quick task is committed and the slow one is inside its 8 s bash tool.
@@ -120,14 +123,19 @@ it('finishes an intent after its worker is killed mid-run, without redoing the c
     90_000,
     `the quick task to complete and the slow one to be in its bash tool (worker output: ${first.output()})`,
   );
+  phase('kill point reached');
   first.child.kill('SIGKILL');
   await first.exited;
 
   // The orphaned Pi loses its stdin when the worker dies and exits on its own.
   await waitFor(() => !isAlive(slowPid), 15_000, `orphaned Pi ${slowPid} to exit`);
 
+  phase('orphaned Pi gone');
   const second = startWorkerProcess();
+  await waitFor(() => /polling/.test(second.output()), 120_000, 'the second worker to poll');
+  phase('second worker polling');
   const result = await stack.client.workflow.getHandle(id).result();
+  phase('intent completed');
   second.child.kill('SIGTERM');
   await second.exited;
 

@@ -79,16 +79,26 @@ function preview(e: RawEntry): string {
 
 const clip = (s: string) => (s.length > 100 ? `${s.slice(0, 97)}...` : s).replace(/\s+/g, ' ');
 
-/** Indented text rendering, depth first from the roots. */
-export function renderTree(tree: SessionTree): string {
-  const byId = new Map(tree.entries.map((e) => [e.id, e]));
+/** What rendering needs of an entry: the API's snake_case entries fit as they are. */
+export interface RenderableEntry {
+  id: string;
+  type: string;
+  role?: string | null;
+  preview: string;
+  children: string[];
+}
+
+/** Indented text rendering, depth first from the roots (entries that are nobody's child). */
+export function renderTree(entries: RenderableEntry[], leafId: string | null | undefined): string {
+  const byId = new Map(entries.map((e) => [e.id, e]));
+  const childIds = new Set(entries.flatMap((e) => e.children));
   const out: string[] = [];
   const walk = (id: string, depth: number) => {
     const e = byId.get(id)!;
-    const mark = id === tree.leafId ? ' <- leaf' : '';
+    const mark = id === leafId ? ' <- leaf' : '';
     out.push(`${'  '.repeat(depth)}${e.id} ${e.role ?? e.type}: ${e.preview}${mark}`);
     for (const c of e.children) walk(c, depth + (e.children.length > 1 ? 1 : 0));
   };
-  for (const root of tree.entries.filter((e) => !e.parentId || !byId.has(e.parentId))) walk(root.id, 0);
+  for (const root of entries.filter((e) => !childIds.has(e.id))) walk(root.id, 0);
   return out.join('\n');
 }

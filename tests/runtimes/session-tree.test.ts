@@ -47,7 +47,7 @@ describe('Pi session tree', () => {
     expect(tree.leafId).toBe('u2');
     expect(tree.entries.find((e) => e.id === 'u1')?.children).toEqual(['a1', 'b1']);
     expect(tree.entries.find((e) => e.id === 'a1')?.preview).toBe('[write]');
-    const text = renderTree(tree);
+    const text = renderTree(tree.entries, tree.leafId);
     expect(text.split('\n')).toEqual([
       'u1 user: make a file',
       '  a1 assistant: [write]',

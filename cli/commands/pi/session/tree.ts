@@ -19,22 +19,7 @@ export default class PiSessionTree extends DashCommand {
     const tree = await this.client().getAgentTree(args.id);
     if (!this.jsonEnabled()) {
       this.log(`${tree.id} (${tree.session_file})`);
-      this.log(
-        renderTree({
-          sessionId: tree.pi_session_id,
-          cwd: undefined,
-          parentSession: tree.parent_session ?? undefined,
-          leafId: tree.leaf_id ?? undefined,
-          entries: tree.entries.map((e) => ({
-            id: e.id,
-            parentId: e.parent_id,
-            type: e.type,
-            preview: e.preview,
-            children: e.children,
-            ...(e.role && { role: e.role }),
-          })),
-        }),
-      );
+      this.log(renderTree(tree.entries, tree.leaf_id));
     }
     return tree;
   }

@@ -29,7 +29,7 @@ beforeAll(async () => {
             name: 'ctl-steer-task',
             when: { user: 'CTL-STEER-TASK', hasTools: true },
             steps: [
-              { tool: { name: 'bash', arguments: { command: 'sleep 4' } } },
+              { tool: { name: 'bash', arguments: { command: 'sleep 10' } } },
               { tool: { name: 'write', arguments: { path: 'plan-a.txt', content: 'A\n' } } },
               { text: 'plan A done' },
             ],

@@ -10,9 +10,9 @@ import { git } from '../core/git.js';
 import { ROLES } from '../core/roles.js';
 import * as s from '../drizzle/schema.js';
 import { forkSessionFile } from '../runtimes/pi/fork.js';
-import type { PiEvent, PiRpcProcess } from '../runtimes/pi/rpc-process.js';
-import { runPi } from '../runtimes/pi/run.js';
-import type { AgentOutcome, RoleName, SessionProgress } from '../workflows/types.js';
+import { runtimeFor, type RuntimeControl } from '../runtimes/index.js';
+import type { RuntimeEvent } from '../runtimes/types.js';
+import type { AgentOutcome, RoleName, RuntimeName, SessionProgress } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 
 export interface RunAgentInput {
@@ -21,6 +21,7 @@ export interface RunAgentInput {
   title: string;
   prompt: string;
   role: RoleName;
+  runtime?: RuntimeName;
   /** Worktree environment: its port range and path. */
   env?: Record<string, string>;
   /** Start from another session's history, cut at one of its entries. */
@@ -70,7 +71,8 @@ export function createAgentActivities({ db, config, llm, temporal }: ActivityDep
       };
       let seq = 0;
       let buffer: { seq: number; type: string; payload: unknown }[] = [];
-      let pi: PiRpcProcess | undefined;
+      let control: RuntimeControl | undefined;
+      const runtime = runtimeFor(input.runtime ?? 'pi', config);
       let lastReported = 0;
       let dirty = true;
 
@@ -92,24 +94,26 @@ export function createAgentActivities({ db, config, llm, temporal }: ActivityDep
           .where(eq(s.agentSessions.id, input.sessionId));
       };
       const deliverControls = async () => {
-        if (!pi) return;
+        if (!control) return;
         const pending = await db
           .select()
           .from(s.sessionControls)
           .where(and(eq(s.sessionControls.sessionId, input.sessionId), isNull(s.sessionControls.deliveredAt)))
           .orderBy(asc(s.sessionControls.id));
-        for (const control of pending) {
+        for (const queued of pending) {
           const response =
-            control.kind === 'abort'
-              ? await pi.send({ type: 'abort' })
-              : await pi.send({ type: 'steer', message: control.message ?? '' });
+            queued.kind === 'abort'
+              ? await control.abort()
+              : control.steer
+                ? await control.steer(queued.message ?? '')
+                : { success: false, error: `the ${runtime.name} runtime cannot be steered` };
           await db
             .update(s.sessionControls)
             .set({
               deliveredAt: sql`now()`,
               result: response.success ? 'delivered' : `refused: ${response.error ?? ''}`,
             })
-            .where(eq(s.sessionControls.id, control.id));
+            .where(eq(s.sessionControls.id, queued.id));
         }
       };
       const reportProgress = async () => {
@@ -119,7 +123,7 @@ export function createAgentActivities({ db, config, llm, temporal }: ActivityDep
         lastReported = Date.now();
         await temporal.workflow.getHandle(workflowId).signal('sessionProgress', { ...progress });
       };
-      const onEvent = (e: PiEvent) => {
+      const onEvent = (e: RuntimeEvent) => {
         progress.lastEvent = e.type;
         progress.lastActivityAt = Date.now();
         if (e.type === 'tool_execution_start') progress.currentTool = String(e.toolName ?? '');
@@ -148,7 +152,7 @@ export function createAgentActivities({ db, config, llm, temporal }: ActivityDep
       );
       try {
         const role = ROLES[input.role];
-        const outcome = await runPi({
+        const outcome = await runtime.run({
           cwd: input.worktreePath,
           prompt: agentPrompt(input.title, input.prompt),
           llm,
@@ -158,11 +162,15 @@ export function createAgentActivities({ db, config, llm, temporal }: ActivityDep
           onEvent,
           env: input.env,
           signal: ctx.cancellationSignal,
-          onProcess: (p) => (pi = p),
+          onControl: (c) => (control = c),
           onSpawn: (pid) => {
             void db
               .update(s.agentSessions)
-              .set({ pid, runtimeSessionFile: path.join(sessionDir, 'session.jsonl') })
+              .set({
+                pid,
+                runtime: runtime.name,
+                runtimeSessionFile: runtime.name === 'pi' ? path.join(sessionDir, 'session.jsonl') : null,
+              })
               .where(eq(s.agentSessions.id, input.sessionId))
               .catch(() => undefined);
           },
@@ -178,7 +186,7 @@ export function createAgentActivities({ db, config, llm, temporal }: ActivityDep
         };
       } finally {
         clearInterval(ticker);
-        pi = undefined;
+        control = undefined;
         await inFlight;
         progress.currentTool = null;
         await flushEvents().catch(() => undefined);
@@ -187,7 +195,7 @@ export function createAgentActivities({ db, config, llm, temporal }: ActivityDep
   };
 }
 
-function addUsage(progress: SessionProgress, e: PiEvent): void {
+function addUsage(progress: SessionProgress, e: RuntimeEvent): void {
   const message = e.message as
     { role?: string; usage?: { input?: number; output?: number; cost?: { total?: number } } } | undefined;
   if (message?.role !== 'assistant' || !message.usage) return;
@@ -197,7 +205,7 @@ function addUsage(progress: SessionProgress, e: PiEvent): void {
 }
 
 /** Keeps stored events small: long strings (file contents, tool output) are cut. */
-function trimEvent(e: PiEvent): unknown {
+function trimEvent(e: RuntimeEvent): unknown {
   return JSON.parse(
     JSON.stringify(e, (_key, value: unknown) =>
       typeof value === 'string' && value.length > 2_000

@@ -83,6 +83,7 @@ export function createStoreActivities({ db }: ActivityDeps) {
               title: task.title,
               prompt: task.prompt,
               role: task.role,
+              runtime: task.runtime ?? 'pi',
               dependsOn: task.dependsOn,
             })
             .onConflictDoNothing();

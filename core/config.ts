@@ -26,6 +26,7 @@ const EnvSchema = z.object({
   DASH_TASK_QUEUE: z.string().default('dash-orchestrator'),
   DASH_WORKTREE_ROOT: optionalString,
   DASH_WORKTREE_SHARED: z.string().optional(),
+  DASH_AGENT_COMMAND: optionalString,
   DASH_WORKTREE_CLEANUP: z.enum(['immediate', 'on_success', 'delayed', 'manual']).default('on_success'),
   DASH_WORKTREE_TTL_MS: z.coerce
     .number()
@@ -71,6 +72,8 @@ export interface DashConfig {
   /** Entries symlinked from the main checkout (shared) or copied into each worktree (isolated). */
   worktreeDependencies: { shared: string[]; isolated: string[] };
   worktreeCleanup: 'immediate' | 'on_success' | 'delayed' | 'manual';
+  /** Shell command run by the generic `command` runtime, with the prompt in DASH_PROMPT. */
+  agentCommand: string | undefined;
   worktreeTtlMs: number;
   rehearsalPort: number;
   llm: LlmSettings;
@@ -119,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashConfig {
       isolated: parseDependencyList(e.DASH_WORKTREE_ISOLATED, DEFAULT_DEPENDENCIES.isolated),
     },
     worktreeCleanup: e.DASH_WORKTREE_CLEANUP,
+    agentCommand: e.DASH_AGENT_COMMAND,
     worktreeTtlMs: e.DASH_WORKTREE_TTL_MS,
     rehearsalPort: e.DASH_REHEARSAL_PORT,
     llm: resolveLlm(e),

@@ -11,6 +11,7 @@ export const PlannedTaskSchema = z.object({
   title: z.string().trim().min(1).max(200),
   prompt: z.string().trim().min(1).max(20_000),
   role: z.enum(['coordinator', 'worker', 'reviewer', 'refinery', 'monitor']).default('worker'),
+  runtime: z.enum(['pi', 'command']).default('pi'),
   dependsOn: z.array(TaskKey).default([]),
 });
 

@@ -105,7 +105,7 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
     { key: DashKind, value: 'session' },
     { key: DashIntentId, value: input.intentId },
     { key: DashRole, value: input.role },
-    { key: DashRuntime, value: 'pi' },
+    { key: DashRuntime, value: input.runtime ?? 'pi' },
   ]);
   setStatus('starting');
   // The agent's timeouts come from configuration, so this proxy is built per run.
@@ -161,6 +161,7 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
       title: input.title,
       prompt: input.prompt,
       role: input.role,
+      runtime: input.runtime,
       env: worktree.env,
       forkFrom: input.forkFrom,
     });

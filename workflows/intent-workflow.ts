@@ -151,6 +151,7 @@ async function runTasks(
               title: task.title,
               prompt: task.prompt,
               role: task.role,
+              runtime: task.runtime,
               worktreeRoot: input.worktreeRoot,
               agentTaskQueue: input.agentTaskQueue,
               cleanup: input.cleanup,

@@ -3,6 +3,9 @@
 /** What happens to a session's worktree when it ends (its branch always stays). */
 export type CleanupPolicy = 'immediate' | 'on_success' | 'delayed' | 'manual';
 
+/** Agent runtimes Dash can drive; adapters live in runtimes/. */
+export type RuntimeName = 'pi' | 'command';
+
 /** Agent roles; their enforced tool sets live in core/roles.ts. */
 export type RoleName = 'coordinator' | 'worker' | 'reviewer' | 'refinery' | 'monitor';
 
@@ -35,6 +38,7 @@ export interface PlannedTaskInput {
   title: string;
   prompt: string;
   role: RoleName;
+  runtime?: RuntimeName;
   dependsOn: string[];
 }
 
@@ -57,6 +61,7 @@ export interface SessionInput {
   title: string;
   prompt: string;
   role: RoleName;
+  runtime?: RuntimeName;
   worktreeRoot: string;
   agentTaskQueue?: string;
   cleanup?: CleanupPolicy;

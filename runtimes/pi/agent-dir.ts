@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { LlmSettings } from '../../core/config.js';
 import { modelInfo } from '../../providers/models.js';
+import { agentBaseEnv } from '../env.js';
 
 export const PI_PROVIDER = 'dash';
 /** The child reads the key from this variable; real provider keys are not passed to agents. */
@@ -77,12 +78,8 @@ export function piArgs(opts: {
 
 /** The agent's environment: the parent's, minus provider secrets, plus offline switches. */
 export function piEnv(agentDir: string, llm: LlmSettings, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(env)) {
-    if (/_API_KEY$|^DASH_JWT_SECRET$|^DASH_DATABASE_URL$/.test(key)) delete env[key];
-  }
   return {
-    ...env,
+    ...agentBaseEnv(),
     ...extra,
     PI_CODING_AGENT_DIR: agentDir,
     PI_OFFLINE: '1',

@@ -1,0 +1,32 @@
+// Pi behind the AgentRuntime interface: RPC mode, steerable and abortable while it works.
+import type { AgentRuntime, RuntimeRunOptions, RuntimeOutcome } from '../types.js';
+import { runPi } from './run.js';
+
+export const piRuntime: AgentRuntime = {
+  name: 'pi',
+  async run(opts: RuntimeRunOptions): Promise<RuntimeOutcome> {
+    const outcome = await runPi({
+      ...opts,
+      onProcess: (pi) =>
+        opts.onControl?.({
+          steer: async (message) => {
+            const r = await pi.send({ type: 'steer', message });
+            return { success: r.success, ...(r.error && { error: r.error }) };
+          },
+          abort: async () => {
+            const r = await pi.send({ type: 'abort' });
+            return { success: r.success, ...(r.error && { error: r.error }) };
+          },
+        }),
+    });
+    return {
+      stopReason: outcome.stopReason,
+      errorMessage: outcome.errorMessage,
+      finalText: outcome.finalText,
+      usage: { input: outcome.usage.input, output: outcome.usage.output, cost: outcome.usage.cost },
+      sessionFile: outcome.sessionFile,
+      agentMs: outcome.agentMs,
+      toolCalls: outcome.toolCalls,
+    };
+  },
+};

@@ -2,26 +2,15 @@
 // failures are data (stopReason/errorMessage), never exceptions; only infrastructure errors throw.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { LlmSettings } from '../../core/config.js';
+import type { RuntimeRunOptions } from '../types.js';
 import { piArgs, piEnv, writePiAgentDir } from './agent-dir.js';
-import { PiRpcProcess, type PiEvent } from './rpc-process.js';
+import { PiRpcProcess } from './rpc-process.js';
 import { piStartupGate } from './startup-gate.js';
 
-export interface PiRunOptions {
-  cwd: string;
-  prompt: string;
-  llm: LlmSettings;
-  /** Directory for this session's agent config and its JSONL session file. */
-  sessionDir: string;
-  tools?: string[];
-  systemPrompt?: string;
-  onEvent?: (event: PiEvent) => void;
-  /** Extra environment for the agent process (its worktree's ports). */
-  env?: Record<string, string>;
-  onSpawn?: (pid: number) => void;
+/** The runtime options (runtimes/types.ts), with the live Pi process instead of a generic control. */
+export interface PiRunOptions extends Omit<RuntimeRunOptions, 'onControl'> {
   /** The live process, for steering and aborting while it works. */
   onProcess?: (pi: PiRpcProcess) => void;
-  signal?: AbortSignal;
 }
 
 export interface PiUsage {

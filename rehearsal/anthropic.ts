@@ -5,6 +5,7 @@ import { textOf } from './openai.js';
 import { sleep, type Output } from './output.js';
 import type { NormalizedRequest, Selection } from './select.js';
 import { fill, tokensOf } from './select.js';
+import { claudeCodeCwd, toClaudeCode } from './tool-dialects.js';
 
 interface AnthropicMessage {
   role: string;
@@ -19,10 +20,21 @@ export interface AnthropicRequest {
   stream?: boolean;
 }
 
+// Claude Code wraps context it attaches to a user turn in <system-reminder> blocks; they are not
+// the user's words, so they stay out of rule matching and {{user}}.
+const SYSTEM_REMINDER = /<system-reminder>[\s\S]*?<\/system-reminder>/g;
+
+const onlyReminder = (text: unknown) => typeof text === 'string' && !text.replace(SYSTEM_REMINDER, '').trim();
+
+// A user message made only of tool results (plus any reminders the client attached) continues the
+// assistant's turn; it is not a new user turn.
 const onlyToolResults = (content: unknown) =>
   Array.isArray(content) &&
-  content.length > 0 &&
-  content.every((b: { type?: string }) => b?.type === 'tool_result');
+  content.some((b: { type?: string }) => b?.type === 'tool_result') &&
+  content.every(
+    (b: { type?: string; text?: unknown }) =>
+      b?.type === 'tool_result' || (b?.type === 'text' && onlyReminder(b.text)),
+  );
 
 export function normalizeAnthropic(body: AnthropicRequest): NormalizedRequest & { promptChars: number } {
   const messages = Array.isArray(body.messages) ? body.messages : [];
@@ -37,7 +49,8 @@ export function normalizeAnthropic(body: AnthropicRequest): NormalizedRequest & 
     JSON.stringify(body.tools ?? []).length;
   return {
     system,
-    lastUser: lastUserIdx >= 0 ? textOf(messages[lastUserIdx]!.content) : '',
+    lastUser:
+      lastUserIdx >= 0 ? textOf(messages[lastUserIdx]!.content).replace(SYSTEM_REMINDER, '').trim() : '',
     assistantTurnsSinceUser: messages.slice(lastUserIdx + 1).filter((m) => m?.role === 'assistant').length,
     hasTools: Array.isArray(body.tools) && body.tools.length > 0,
     promptChars,
@@ -51,15 +64,21 @@ export async function answerAnthropic(
   out: Output,
   promptChars: number,
   seq: number,
-): Promise<void> {
+): Promise<{ input: number; output: number }> {
   const id = `msg_rehearsal_${seq}`;
   const model = body.model ?? 'rehearsal-1';
-  const toolBlocks = out.tools.map((t, i) => ({
-    type: 'tool_use' as const,
-    id: `toolu_${seq}_${i}`,
-    name: t.name,
-    input: fill(t.arguments, sel.user),
-  }));
+  const offered = new Set((body.tools ?? []).map((t) => (t as { name?: string })?.name ?? ''));
+  const cwd = out.tools.length
+    ? claudeCodeCwd([textOf(body.system), ...(body.messages ?? []).map((m) => textOf(m?.content))].join('\n'))
+    : undefined;
+  const toolBlocks = out.tools
+    .map((t) => toClaudeCode(fill(t, sel.user), offered, cwd))
+    .map((t, i) => ({
+      type: 'tool_use' as const,
+      id: `toolu_${seq}_${i}`,
+      name: t.name,
+      input: t.arguments,
+    }));
   const outChars = out.text.length + toolBlocks.reduce((n, b) => n + JSON.stringify(b.input).length, 0);
   const inputTokens = tokensOf(promptChars);
   const outputTokens = tokensOf(outChars);
@@ -85,7 +104,7 @@ export async function answerAnthropic(
         },
       }),
     );
-    return;
+    return { input: inputTokens, output: outputTokens };
   }
   res.writeHead(200, {
     'content-type': 'text/event-stream',
@@ -146,13 +165,14 @@ export async function answerAnthropic(
     send('content_block_stop', { index });
     index++;
   }
-  if (closed) return;
+  if (closed) return { input: inputTokens, output: outputTokens };
   send('message_delta', {
     delta: { stop_reason: stopReason, stop_sequence: null },
     usage: { output_tokens: outputTokens },
   });
   send('message_stop', {});
   res.end();
+  return { input: inputTokens, output: outputTokens };
 }
 
 export function anthropicError(

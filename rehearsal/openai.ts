@@ -117,8 +117,14 @@ export async function answerOpenAi(
       choices: [{ index: 0, delta, finish_reason }],
     });
   chunk({ role: 'assistant', content: '' });
-  for (let i = 0; i < out.text.length && !closed; i += out.chunkSize) {
+  for (let i = 0, n = 0; i < out.text.length && !closed; i += out.chunkSize) {
     chunk({ content: out.text.slice(i, i + out.chunkSize) });
+    // A scripted mid-stream failure: the connection drops after some content went out.
+    // Destroyed a moment later, so the chunks already written leave the corked socket first.
+    if (++n === out.failAfterChunks) {
+      closed = true;
+      setTimeout(() => res.destroy(), 10);
+    }
     if (out.delayPerChunkMs) await sleep(out.delayPerChunkMs);
   }
   calls.forEach((c, index) => {

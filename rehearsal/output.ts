@@ -6,6 +6,7 @@ export interface Output {
   tools: { name: string; arguments: Record<string, unknown> }[];
   chunkSize: number;
   delayPerChunkMs: number;
+  failAfterChunks?: number | undefined;
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -17,6 +18,7 @@ export function outputOf(step: Exclude<Step, { fault: unknown }>, fillText: (s: 
       tools: [],
       chunkSize: step.chunkSize ?? 16,
       delayPerChunkMs: step.delayPerChunkMs ?? 0,
+      failAfterChunks: step.failAfterChunks,
     };
   }
   return { text: '', tools: 'tool' in step ? [step.tool] : step.tools, chunkSize: 16, delayPerChunkMs: 0 };

@@ -13,6 +13,8 @@ export const StepSchema = z.union([
       chunkSize: z.number().int().positive().optional(),
       delayPerChunkMs: z.number().int().nonnegative().optional(),
       latencyMs: z.number().int().nonnegative().optional(),
+      /** Streams only: drop the connection after this many text chunks (a mid-stream failure). */
+      failAfterChunks: z.number().int().positive().optional(),
     })
     .strict(),
   z.object({ tool: ToolCall, latencyMs: z.number().int().nonnegative().optional() }).strict(),

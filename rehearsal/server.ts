@@ -1,16 +1,18 @@
 // The rehearsal LLM: a scripted, offline model server speaking the OpenAI chat-completions and
-// Anthropic messages wire formats, so Dash and its agents run for real with no provider keys.
+// responses and the Anthropic messages wire formats, so Dash and its agents run for real with no provider keys.
 import fs from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { anthropicError, answerAnthropic, normalizeAnthropic, type AnthropicRequest } from './anthropic.js';
+import { withoutClientContext } from './client-context.js';
 import { FaultBook, FaultSpecSchema, type FaultSpec } from './faults.js';
 import { answerOpenAi, normalizeOpenAi, openAiError, type OpenAiRequest } from './openai.js';
 import { outputOf, sleep } from './output.js';
+import { answerResponses, normalizeResponses, type ResponsesRequest } from './responses.js';
 import { loadScenarioDir, parseScenarios, type Scenario } from './scenario.js';
-import { fill, select } from './select.js';
+import { fill, select, tokensOf } from './select.js';
 
 export type { FaultSpec } from './faults.js';
 
@@ -25,6 +27,9 @@ export interface RehearsalRequestLog {
   stream: boolean;
   lastUser: string;
   authorization?: string;
+  /** The usage the answer reported, once it has been sent. */
+  inputTokens?: number;
+  outputTokens?: number;
 }
 
 export interface RehearsalServer {
@@ -74,19 +79,26 @@ export async function startRehearsalServer(opts: RehearsalOptions = {}): Promise
   const handleModelCall = async (
     req: IncomingMessage,
     res: ServerResponse,
-    api: 'openai' | 'anthropic',
+    format: 'openai' | 'anthropic' | 'responses',
     raw: string,
   ) => {
+    // The Responses API is OpenAI's: same errors, same fault matching.
+    const api = format === 'anthropic' ? 'anthropic' : 'openai';
     const fail = api === 'openai' ? openAiError : anthropicError;
-    let body: OpenAiRequest & AnthropicRequest;
+    let body: OpenAiRequest & AnthropicRequest & ResponsesRequest;
     try {
-      body = JSON.parse(raw) as OpenAiRequest & AnthropicRequest;
+      body = JSON.parse(raw) as OpenAiRequest & AnthropicRequest & ResponsesRequest;
       if (!body || typeof body !== 'object' || Array.isArray(body))
         throw new Error('body must be a JSON object');
     } catch (err) {
       return fail(res, 400, `Malformed JSON body: ${(err as Error).message}`);
     }
-    const norm = api === 'openai' ? normalizeOpenAi(body) : normalizeAnthropic(body);
+    const norm =
+      format === 'responses'
+        ? normalizeResponses(body)
+        : format === 'openai'
+          ? normalizeOpenAi(withoutClientContext(body))
+          : normalizeAnthropic(body);
     const model = typeof body.model === 'string' ? body.model : 'rehearsal-1';
     const sel = select(scenarios, norm);
     const entry: RehearsalRequestLog = {
@@ -128,8 +140,19 @@ export async function startRehearsalServer(opts: RehearsalOptions = {}): Promise
     const out = outputOf(sel.step, (s) => fill(s, sel.user));
     record(entry);
     seq++;
-    if (api === 'openai') await answerOpenAi(res, body, sel, out, norm.promptChars, seq);
-    else await answerAnthropic(res, body, sel, out, norm.promptChars, seq);
+    const answer =
+      format === 'responses' ? answerResponses : format === 'openai' ? answerOpenAi : answerAnthropic;
+    const usage = (await answer(res, body, sel, out, norm.promptChars, seq)) ??
+      // Chat completions counts the same way: the prompt's characters and the answer's text and
+      // tool-call arguments, four characters a token.
+      {
+        input: tokensOf(norm.promptChars),
+        output: tokensOf(
+          out.text.length +
+            out.tools.reduce((n, t) => n + JSON.stringify(fill(t.arguments, sel.user)).length, 0),
+        ),
+      };
+    Object.assign(entry, { inputTokens: usage.input, outputTokens: usage.output });
   };
 
   const server = http.createServer((req, res) => {
@@ -149,6 +172,8 @@ export async function startRehearsalServer(opts: RehearsalOptions = {}): Promise
       const route = async () => {
         if (req.method === 'POST' && (url === '/v1/chat/completions' || url === '/chat/completions'))
           return handleModelCall(req, res, 'openai', raw);
+        if (req.method === 'POST' && (url === '/v1/responses' || url === '/responses'))
+          return handleModelCall(req, res, 'responses', raw);
         if (req.method === 'POST' && url === '/v1/messages')
           return handleModelCall(req, res, 'anthropic', raw);
         if (req.method === 'GET' && url === '/health') return json(200, { ok: true });

@@ -23,16 +23,38 @@ export interface RuntimeRunOptions {
   systemPrompt?: string;
   env?: Record<string, string>;
   onEvent?: (event: RuntimeEvent) => void;
+  /** The run's usage so far, from the runtime's own reports, each time it grows. */
+  onUsage?: (usage: RuntimeUsage) => void;
+  /** The tool the agent is running now, or null between tools. */
+  onToolChange?: (tool: string | null) => void;
   onSpawn?: (pid: number) => void;
   onControl?: (control: RuntimeControl) => void;
   signal?: AbortSignal;
+  /**
+   * Continue the conversation already kept in sessionDir instead of starting a new one; only
+   * passed to runtimes whose `canResume` is true.
+   */
+  resume?: boolean;
+}
+
+export interface CompactOptions {
+  sessionDir: string;
+  cwd: string;
+  llm: LlmSettings;
+  instructions?: string;
+}
+
+export interface RuntimeUsage {
+  input: number;
+  output: number;
+  cost: number;
 }
 
 export interface RuntimeOutcome {
   stopReason: string;
   errorMessage: string | undefined;
   finalText: string;
-  usage: { input: number; output: number; cost: number };
+  usage: RuntimeUsage;
   /** The runtime's own session file, when it keeps one. */
   sessionFile: string | undefined;
   agentMs: number;
@@ -41,8 +63,26 @@ export interface RuntimeOutcome {
 
 export interface AgentRuntime {
   name: RuntimeName;
+  /** Whether the runtime keeps a conversation in sessionDir that a later run can continue. */
+  canResume: boolean;
+  /** The file a resumable runtime keeps its conversation in, for a given sessionDir. */
+  sessionFileIn?(sessionDir: string): string;
   run(opts: RuntimeRunOptions): Promise<RuntimeOutcome>;
+  /** Summarise a stopped session's conversation to free context, where the runtime can. */
+  compact?(opts: CompactOptions): Promise<{ tokensBefore: number; summary: string }>;
+  /** Move a stopped session's active leaf back to an entry, summarising the branch left. */
+  navigate?(opts: {
+    sessionDir: string;
+    entryId: string;
+    summary: string;
+  }): Promise<{ branchEntryId: string }>;
 }
 
 export type { RuntimeName } from '../workflows/types.js';
-export const runtimeNames = ['pi', 'command'] as const satisfies readonly RuntimeName[];
+export const runtimeNames = [
+  'pi',
+  'command',
+  'claude-code',
+  'codex',
+  'openclaw',
+] as const satisfies readonly RuntimeName[];

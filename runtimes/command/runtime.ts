@@ -10,6 +10,7 @@ import type { AgentRuntime, RuntimeOutcome, RuntimeRunOptions } from '../types.j
 export function commandRuntime(command: string | undefined): AgentRuntime {
   return {
     name: 'command',
+    canResume: false,
     async run(opts: RuntimeRunOptions): Promise<RuntimeOutcome> {
       const started = Date.now();
       const outcome = (

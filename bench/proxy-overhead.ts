@@ -1,0 +1,301 @@
+// What the LLM proxy adds over calling the upstream directly, measured in the same run: the
+// rehearsal upstream, the proxy (every feature on: virtual-key auth, limits in Redis, PII screening
+// of request and response, audit rows to Postgres, OpenAI→internal→OpenAI translation) and, when
+// installed, Portkey's OSS gateway each run in their own process; this process is the client.
+//
+//   npx tsx bench/proxy-overhead.ts            (or after `npm run build`: node dist/bench/proxy-overhead.js)
+//
+// Environment: BENCH_POSTGRES_URL (admin URL; a scratch database is created and dropped),
+// BENCH_REDIS_URL (default redis://127.0.0.1:6379; `none` for in-process limits), BENCH_ROUNDS,
+// BENCH_N (requests per round and target), PORTKEY_DIR (a directory where @portkey-ai/gateway 1.15.2
+// is installed; see bench/README.md).
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { serve } from '@hono/node-server';
+import { Client } from '@temporalio/client';
+import postgres from 'postgres';
+
+const { values: args } = parseArgs({
+  options: {
+    role: { type: 'string', default: 'client' },
+    upstream: { type: 'string' },
+    db: { type: 'string' },
+    redis: { type: 'string' },
+  },
+});
+
+const ready = (line: string) => process.stdout.write(`READY ${line}\n`);
+
+async function runUpstream() {
+  const { startRehearsalServer } = await import('../rehearsal/server.js');
+  const server = await startRehearsalServer({ port: 0 });
+  ready(server.url);
+}
+
+async function runProxy() {
+  const [{ createApp }, { loadConfig }, { openDatabase }, { mintVirtualKey }, { createProxyRuntime }] =
+    await Promise.all([
+      import('../api/app.js'),
+      import('../core/config.js'),
+      import('../drizzle/client.js'),
+      import('../proxy/auth.js'),
+      import('../proxy/runtime.js'),
+    ]);
+  const config = loadConfig({
+    DASH_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'dash-bench-proxy-')),
+    DASH_OPENAI_BASE_URL: `${args.upstream}/v1`,
+    DASH_OPENAI_API_KEY: 'sk-bench-upstream-key',
+    DASH_PROXY_PII_MODE: 'redact',
+    DASH_PROXY_CACHE_MAX_BYTES: '0',
+    DASH_PROXY_USER_RPM: '100000000',
+    DASH_PROXY_USER_TPM: '1000000000',
+    ...(args.redis && args.redis !== 'none' && { DASH_REDIS_URL: args.redis }),
+  });
+  const database = await openDatabase({ url: args.db, maxConnections: 4 });
+  const runtime = createProxyRuntime(config, database);
+  const app = createApp({ database, temporal: new Client(), config, llmKind: 'bench' }, runtime);
+  const { key } = await mintVirtualKey(database.db, {
+    userId: 'bench',
+    rpm: 100_000_000,
+    tpm: 1_000_000_000,
+  });
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) =>
+    ready(`http://127.0.0.1:${info.port} ${key} ${runtime.limitStoreKind}`),
+  );
+  process.once('SIGTERM', () => {
+    server.close();
+    void runtime.close().then(() => database.close().then(() => process.exit(0)));
+  });
+}
+
+// ---- client side ----
+
+interface Target {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+
+/** One request; resolves with [time to first byte, time to last byte] in ms. */
+function send(t: Target, body: string): Promise<[number, number]> {
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      t.url,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', ...t.headers } },
+      (res) => {
+        let first = 0;
+        res.on('data', () => {
+          if (!first) first = performance.now() - start;
+        });
+        res.on('end', () => {
+          if (res.statusCode !== 200) reject(new Error(`${t.name}: HTTP ${res.statusCode}`));
+          else resolve([first, performance.now() - start]);
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const fmt = (ms: number) => `${ms.toFixed(3)} ms`;
+
+async function sequential(targets: Target[], body: (i: number) => string, rounds: number, n: number) {
+  const ttfb = new Map(targets.map((t) => [t.name, [] as number[]]));
+  const total = new Map(targets.map((t) => [t.name, [] as number[]]));
+  for (const t of targets) for (let i = 0; i < 200; i++) await send(t, body(i));
+  for (let r = 0; r < rounds; r++) {
+    // Interleaved, order alternating per round, so drift on a shared machine hits every target.
+    const order = r % 2 ? [...targets].reverse() : targets;
+    for (const t of order)
+      for (let i = 0; i < n; i++) {
+        const [a, b] = await send(t, body(r * n + i));
+        ttfb.get(t.name)!.push(a);
+        total.get(t.name)!.push(b);
+      }
+  }
+  const sorted = (m: Map<string, number[]>) =>
+    new Map([...m].map(([k, v]) => [k, [...v].sort((x, y) => x - y)]));
+  return { ttfb: sorted(ttfb), total: sorted(total) };
+}
+
+async function throughput(t: Target, body: (i: number) => string, concurrency: number, seconds: number) {
+  let done = 0;
+  let i = 0;
+  const until = performance.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < until) {
+        await send(t, body(i++));
+        done++;
+      }
+    }),
+  );
+  return done / seconds;
+}
+
+function child(
+  cmdArgs: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ proc: ChildProcess; line: string }> {
+  // BENCH_PROFILE_DIR: CPU profile of the proxy process, to see where its time goes.
+  const profile =
+    process.env.BENCH_PROFILE_DIR && cmdArgs.includes('proxy')
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+      : [];
+  const proc = spawn(process.execPath, [...process.execArgv, ...profile, process.argv[1]!, ...cmdArgs], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return waitReady(proc, /^READY (.*)$/m);
+}
+
+function waitReady(proc: ChildProcess, pattern: RegExp): Promise<{ proc: ChildProcess; line: string }> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = pattern.exec(out);
+      if (m) resolve({ proc, line: m[1] ?? m[0] });
+    });
+    proc.once('exit', (code) =>
+      reject(new Error(`child exited (${code}) before it was ready: ${out.slice(-500)}`)),
+    );
+  });
+}
+
+async function startPortkey(upstream: string): Promise<{ proc: ChildProcess; target: Target } | undefined> {
+  const dir = process.env.PORTKEY_DIR ?? '/tmp/portkey-bench';
+  const script = path.join(dir, 'node_modules', '@portkey-ai', 'gateway', 'build', 'start-server.js');
+  if (!fs.existsSync(script)) return undefined;
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const proc = spawn(process.execPath, [script, `--port=${port}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: dir,
+  });
+  proc.stderr!.resume();
+  await waitReady(proc, /listening|running|port/i);
+  await new Promise((r) => setTimeout(r, 300));
+  return {
+    proc,
+    target: {
+      name: 'portkey',
+      url: `http://127.0.0.1:${port}/v1/chat/completions`,
+      headers: {
+        'x-portkey-provider': 'openai',
+        'x-portkey-custom-host': `${upstream}/v1`,
+        authorization: 'Bearer sk-bench-upstream-key',
+      },
+    },
+  };
+}
+
+async function main() {
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+  const n = Number(process.env.BENCH_N ?? 300);
+  const redis = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const adminUrl = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const dbName = `dash_bench_${crypto.randomBytes(4).toString('hex')}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => undefined });
+  await admin.unsafe(`create database ${dbName}`);
+  const dbUrl = new URL(adminUrl);
+  dbUrl.pathname = `/${dbName}`;
+  const children: ChildProcess[] = [];
+  try {
+    const up = await child(['--role', 'upstream']);
+    children.push(up.proc);
+    const upstream = up.line.trim();
+    const px = await child([
+      '--role',
+      'proxy',
+      '--upstream',
+      upstream,
+      '--db',
+      dbUrl.toString(),
+      '--redis',
+      redis,
+    ]);
+    children.push(px.proc);
+    const [proxyUrl, key, limits] = px.line.trim().split(' ') as [string, string, string];
+    const portkey = await startPortkey(upstream);
+    if (portkey) children.push(portkey.proc);
+
+    const direct: Target = {
+      name: 'direct',
+      url: `${upstream}/v1/chat/completions`,
+      headers: { authorization: 'Bearer sk-bench-upstream-key' },
+    };
+    const proxy: Target = {
+      name: 'dash',
+      url: `${proxyUrl}/proxy/v1/chat/completions`,
+      headers: { authorization: `Bearer ${key}` },
+    };
+    const targets = [direct, proxy, ...(portkey ? [portkey.target] : [])];
+    const chat = (stream: boolean) => (i: number) =>
+      JSON.stringify({
+        model: 'gpt-4.1',
+        ...(stream && { stream: true, stream_options: { include_usage: true } }),
+        messages: [
+          { role: 'system', content: 'You are a careful assistant.' },
+          {
+            role: 'user',
+            content: `[rehearsal:echo] request ${i}: summarise the design of a small proxy in one line.`,
+          },
+        ],
+      });
+
+    console.log(
+      `proxy-overhead: ${os.cpus().length} cores, Node ${process.version}; limits: ${limits}, audit: Postgres, PII: redact, cache: off; ` +
+        `${rounds} rounds x ${n} requests per target, interleaved${portkey ? '; Portkey gateway 1.15.2 in the same run' : '; Portkey not installed'}`,
+    );
+    const report = (title: string, m: Map<string, number[]>) => {
+      console.log(`\n${title}`);
+      const base = m.get('direct')!;
+      for (const t of targets) {
+        const s = m.get(t.name)!;
+        const added =
+          t.name === 'direct'
+            ? ''
+            : `  added p50 ${fmt(pct(s, 50) - pct(base, 50))}, p95 ${fmt(pct(s, 95) - pct(base, 95))}, p99 ${fmt(pct(s, 99) - pct(base, 99))}; p50 ratio ${(pct(s, 50) / pct(base, 50)).toFixed(2)}`;
+        console.log(
+          `  ${t.name.padEnd(8)} p50 ${fmt(pct(s, 50))}  p95 ${fmt(pct(s, 95))}  p99 ${fmt(pct(s, 99))}${added}`,
+        );
+      }
+    };
+    const plain = await sequential(targets, chat(false), rounds, n);
+    report('non-streaming, sequential, keep-alive (time to last byte)', plain.total);
+    const streamed = await sequential(targets, chat(true), rounds, Math.max(50, n >> 1));
+    report('streaming, sequential: time to first byte', streamed.ttfb);
+    report('streaming, sequential: time to last byte', streamed.total);
+
+    console.log('\nthroughput, non-streaming (requests per second, 4 s per point)');
+    for (const c of [10, 50]) {
+      const rps: Record<string, number> = {};
+      for (const t of targets) rps[t.name] = await throughput(t, chat(false), c, 4);
+      const line = targets.map((t) => `${t.name} ${rps[t.name]!.toFixed(0)}`).join(', ');
+      const vs = portkey ? `; dash / portkey ${(rps.dash! / rps.portkey!).toFixed(2)}` : '';
+      console.log(`  ${c} connections: ${line}; dash / direct ${(rps.dash! / rps.direct!).toFixed(3)}${vs}`);
+    }
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    await admin.unsafe(`drop database if exists ${dbName} with (force)`);
+    await admin.end();
+    agent.destroy();
+  }
+}
+
+if (args.role === 'upstream') await runUpstream();
+else if (args.role === 'proxy') await runProxy();
+else await main();

@@ -1,0 +1,201 @@
+// One chat request through the proxy: authenticate, parse and validate, screen for PII, resolve
+// candidates, admit against limits and budgets, answer from the cache or through the attempt loop
+// (fallback before the first byte only), then account: cost header or streamed usage, audit
+// rows per attempt, settlement of the reservation, cache fill.
+import crypto from 'node:crypto';
+import type { Context } from 'hono';
+import { costOf } from '../providers/models.js';
+import type { ChatRequest } from '../providers/types.js';
+import { admit, settle, type Reservation } from './admission.js';
+import { authenticate, tokenOf } from './auth.js';
+import { cacheKey, type CachedAnswer } from './cache.js';
+import { badRequest, ProxyError } from './errors.js';
+import { attempts, finalError, type AttemptState } from './attempts.js';
+import { header, readBody } from './node-io.js';
+import { addCounts, findPii, redact, type PiiCounts } from './pii.js';
+import { attemptFields, auditRow, ms, totalTokens, type RequestContext } from './request-context.js';
+import { replay, streamAnswer } from './respond.js';
+import { DEFAULT_OUTPUT_ESTIMATE, estimateInputTokens, resolveCandidates, RoutingSchema } from './router.js';
+import type { ProxyRuntime } from './runtime.js';
+import type { SurfaceCodec } from './surfaces.js';
+
+async function parseBody(c: Context, codec: SurfaceCodec, maxBytes: number) {
+  const text = await readBody(c, maxBytes);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    if (err instanceof ProxyError) throw err;
+    throw badRequest('malformed_json', 'The request body is not valid JSON.');
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    throw badRequest('invalid_request', 'The request body must be a JSON object.');
+  const { routing: rawRouting, ...rest } = raw as Record<string, unknown>;
+  const routing = RoutingSchema.safeParse(rawRouting ?? {});
+  if (!routing.success) {
+    const i = routing.error.issues[0];
+    const path = ['routing', ...(i?.path ?? [])].join('.');
+    throw badRequest('invalid_routing', `Invalid ${path}: ${i?.message ?? 'invalid'}`, path);
+  }
+  const body = codec.schema.safeParse(rest);
+  if (!body.success) {
+    const i = body.error.issues[0];
+    const path = i?.path.join('.') || null;
+    throw badRequest(
+      'invalid_request',
+      `Invalid request${path ? ` at ${path}` : ''}: ${i?.message ?? 'invalid'}`,
+      path,
+    );
+  }
+  return { req: codec.decode(body.data), routing: routing.data };
+}
+
+/** Counts PII in every text the model would see, and redacts it in place when asked to. */
+function screenRequest(req: ChatRequest, counts: PiiCounts, doRedact: boolean) {
+  const screen = (text: string) => {
+    const m = findPii(text);
+    if (!m.length) return text;
+    addCounts(counts, m, 'request.');
+    return doRedact ? redact(text, m) : text;
+  };
+  if (req.system !== undefined) req.system = screen(req.system);
+  for (const msg of req.messages) {
+    msg.text = screen(msg.text);
+    for (const t of msg.toolCalls ?? []) t.arguments = screen(t.arguments);
+  }
+}
+
+export async function handleChat(c: Context, codec: SurfaceCodec, rt: ProxyRuntime): Promise<Response> {
+  const started = performance.now();
+  const requestId = `req_${crypto.randomUUID().replaceAll('-', '')}`;
+  c.header('x-request-id', requestId);
+  const principal = await authenticate(
+    rt.db,
+    tokenOf({ authorization: header(c, 'authorization'), xApiKey: header(c, 'x-api-key') }),
+    rt.settings.jwtSecret,
+  );
+  const { req, routing } = await parseBody(c, codec, rt.settings.maxBodyBytes);
+  const x: RequestContext & Partial<AttemptState> = {
+    rt,
+    codec,
+    requestId,
+    started,
+    principal,
+    requestedModel: req.model,
+    stream: req.stream,
+    includeUsage: req.includeUsage,
+    pii: {},
+  };
+  const refuse = (err: ProxyError): never => {
+    rt.audit.push(
+      auditRow(x, { attempt: 0, status: err.status, errorCode: err.code, latencyMs: ms(started) }),
+    );
+    throw err;
+  };
+
+  const piiMode = rt.settings.pii.tenants[principal.tenantId] ?? rt.settings.pii.mode;
+  if (piiMode !== 'off') {
+    screenRequest(req, x.pii, piiMode === 'redact');
+    const kinds = Object.keys(x.pii).map((k) => k.slice('request.'.length));
+    if (piiMode === 'block' && kinds.length)
+      refuse(
+        new ProxyError(
+          400,
+          'pii_blocked',
+          `The request contains ${kinds.join(', ')}; this tenant's policy blocks it.`,
+        ),
+      );
+  }
+
+  const candidates = resolveCandidates(req, routing, rt.settings, rt.health);
+  const first = candidates[0]!;
+  const estimate = {
+    tokens:
+      estimateInputTokens(req) + Math.min(req.maxTokens ?? DEFAULT_OUTPUT_ESTIMATE, first.model.maxTokens),
+    usd: Math.max(...candidates.map((cand) => cand.estimatedUsd)),
+  };
+  let reservation: Reservation;
+  try {
+    reservation = await admit(rt.limits, principal, rt.settings.limits, estimate);
+  } catch (err) {
+    if (err instanceof ProxyError) refuse(err);
+    throw err;
+  }
+  for (const [k, v] of Object.entries(reservation.headers)) c.header(k, v);
+
+  const cacheControl = header(c, 'cache-control') ?? '';
+  const noStore = /\bno-store\b/i.test(cacheControl);
+  const noCache = /\bno-cache\b/i.test(cacheControl);
+  const key =
+    rt.cache.enabled && !noStore
+      ? cacheKey(principal.tenantId, codec.surface, first.model.id, req)
+      : undefined;
+  let leaderDone: (() => void) | undefined;
+  if (key && !noCache) {
+    let hit = rt.cache.get(key);
+    if (!hit) {
+      const slot = rt.cache.coalesce(key);
+      if ('wait' in slot) {
+        await slot.wait;
+        hit = rt.cache.get(key);
+      } else leaderDone = slot.done;
+    }
+    if (hit) {
+      await settle(rt.limits, reservation, { tokens: 0, usd: 0 });
+      return replay(c, x, hit);
+    }
+  }
+  c.header('x-dash-cache', key ? 'miss' : 'bypass');
+
+  let handedOff = false;
+  try {
+    const won = await attempts(c, x, req, candidates);
+    if (!won) {
+      await settle(rt.limits, reservation, { tokens: 0, usd: 0 });
+      throw finalError(x);
+    }
+    const store = key && won.cand === first ? (a: CachedAnswer) => rt.cache.set(key, a) : undefined;
+    c.header('x-dash-provider', won.cand.provider);
+    c.header('x-dash-model', won.cand.model.id);
+    c.header('x-dash-attempts', String(won.attempt));
+    if (won.result.kind === 'json') {
+      const r = won.result.response;
+      if (piiMode !== 'off') {
+        const m = findPii(r.text);
+        addCounts(x.pii, m, 'response.');
+        r.text = redact(r.text, m);
+      }
+      const costUsd = costOf(won.cand.model.id, r.usage);
+      rt.audit.push(
+        auditRow(x, {
+          ...attemptFields(won.cand, won.attempt, r.usage, costUsd),
+          status: 200,
+          latencyMs: ms(started),
+          ttftMs: Math.round(won.result.ttftMs),
+        }),
+      );
+      // Off the response path: the store applies commands in order (one Redis connection, or
+      // synchronously in process), so this process's next admission already sees the settlement.
+      settle(rt.limits, reservation, { tokens: totalTokens(r.usage), usd: costUsd }).catch((err: unknown) =>
+        console.error('[dash proxy] settling a request failed:', (err as Error).message),
+      );
+      store?.({ kind: 'json', response: r, model: won.cand.model.id, provider: won.cand.provider });
+      c.header('x-dash-cost-usd', costUsd.toFixed(8));
+      return c.json(codec.encodeResponse(r, won.cand.model.id, { ...r.usage, costUsd }));
+    }
+    handedOff = true;
+    return streamAnswer(
+      c,
+      x,
+      won.cand,
+      won.attempt,
+      won.result,
+      piiMode !== 'off',
+      reservation,
+      store,
+      leaderDone,
+    );
+  } finally {
+    if (!handedOff) leaderDone?.();
+  }
+}

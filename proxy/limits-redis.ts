@@ -1,0 +1,140 @@
+// The limit store in Redis: one Lua script per admission checks and takes from every bucket and
+// budget atomically, so any number of API replicas enforce one limit together. Keys share the
+// `{dash-limits}` hash tag so a script's keys live in one cluster slot. If Redis is unreachable
+// the proxy fails closed (503) rather than silently multiplying limits by the replica count.
+import { Redis } from 'ioredis';
+import type { AdmitResult, Adjustment, BucketSpec, BudgetSpec, LimitStore } from './limits.js';
+import { ProxyError } from './errors.js';
+
+const ADMIT = `
+local now = tonumber(ARGV[1])
+local nb = tonumber(ARGV[2])
+local ng = #KEYS - nb
+local levels = {}
+local failed = 0
+local wait = 0
+for i = 1, nb do
+  local o = 2 + (i - 1) * 3
+  local cap, rate, cost = tonumber(ARGV[o + 1]), tonumber(ARGV[o + 2]), tonumber(ARGV[o + 3])
+  if cost > cap then cost = cap end
+  local h = redis.call('HMGET', KEYS[i], 't', 'ts')
+  local t, ts = tonumber(h[1]), tonumber(h[2])
+  if t == nil then t = cap; ts = now end
+  t = math.min(cap, t + math.max(0, now - ts) * rate)
+  levels[i] = t
+  if failed == 0 and t < cost then failed = i; wait = math.ceil((cost - t) / rate) end
+end
+local g0 = 2 + nb * 3
+if failed == 0 then
+  for j = 1, ng do
+    local o = g0 + (j - 1) * 3
+    local spent = tonumber(redis.call('GET', KEYS[nb + j]) or '0')
+    if spent + tonumber(ARGV[o + 2]) > tonumber(ARGV[o + 1]) then failed = nb + j; break end
+  end
+end
+local out = {failed == 0 and 1 or 0, failed, wait}
+if failed == 0 then
+  for i = 1, nb do
+    local o = 2 + (i - 1) * 3
+    local cap, rate, cost = tonumber(ARGV[o + 1]), tonumber(ARGV[o + 2]), tonumber(ARGV[o + 3])
+    if cost > cap then cost = cap end
+    levels[i] = levels[i] - cost
+    redis.call('HSET', KEYS[i], 't', tostring(levels[i]), 'ts', tostring(now))
+    redis.call('PEXPIRE', KEYS[i], math.ceil(cap / rate) + 60000)
+  end
+  for j = 1, ng do
+    local o = g0 + (j - 1) * 3
+    redis.call('INCRBYFLOAT', KEYS[nb + j], ARGV[o + 2])
+    redis.call('EXPIRE', KEYS[nb + j], tonumber(ARGV[o + 3]))
+  end
+end
+for i = 1, nb do out[#out + 1] = tostring(levels[i]) end
+return out
+`;
+
+const ADJUST = `
+local now = tonumber(ARGV[1])
+local nb = tonumber(ARGV[2])
+for i = 1, nb do
+  local o = 2 + (i - 1) * 3
+  local cap, rate, delta = tonumber(ARGV[o + 1]), tonumber(ARGV[o + 2]), tonumber(ARGV[o + 3])
+  local h = redis.call('HMGET', KEYS[i], 't', 'ts')
+  local t, ts = tonumber(h[1]), tonumber(h[2])
+  if t == nil then t = cap; ts = now end
+  t = math.min(cap, t + math.max(0, now - ts) * rate + delta)
+  redis.call('HSET', KEYS[i], 't', tostring(t), 'ts', tostring(now))
+  redis.call('PEXPIRE', KEYS[i], math.ceil(cap / rate) + 60000)
+end
+local g0 = 2 + nb * 3
+for j = 1, #KEYS - nb do
+  local o = g0 + (j - 1) * 2
+  redis.call('INCRBYFLOAT', KEYS[nb + j], ARGV[o + 1])
+  redis.call('EXPIRE', KEYS[nb + j], tonumber(ARGV[o + 2]))
+end
+return 1
+`;
+
+const tag = (key: string) => `{dash-limits}:${key}`;
+
+export class RedisLimitStore implements LimitStore {
+  private readonly redis: Redis;
+
+  constructor(url: string) {
+    this.redis = new Redis(url, { maxRetriesPerRequest: 1, enableAutoPipelining: true });
+    this.redis.on('error', () => undefined);
+    this.redis.defineCommand('dashAdmit', { lua: ADMIT });
+    this.redis.defineCommand('dashAdjust', { lua: ADJUST });
+  }
+
+  private async run(command: 'dashAdmit' | 'dashAdjust', keys: string[], args: (string | number)[]) {
+    const fn = (this.redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[
+      command
+    ]!;
+    try {
+      return await fn.call(this.redis, keys.length, ...keys, ...args);
+    } catch (err) {
+      console.error('[dash proxy] limit store unavailable:', (err as Error).message);
+      throw new ProxyError(
+        503,
+        'limits_unavailable',
+        'The rate-limit store is unavailable; try again shortly.',
+        {
+          'retry-after': '1',
+        },
+      );
+    }
+  }
+
+  async admit(buckets: BucketSpec[], budgets: BudgetSpec[]): Promise<AdmitResult> {
+    const keys = [...buckets.map((b) => tag(b.key)), ...budgets.map((g) => tag(g.key))];
+    const args = [
+      Date.now(),
+      buckets.length,
+      ...buckets.flatMap((b) => [b.capacity, b.refillPerMs, b.cost]),
+      ...budgets.flatMap((g) => [g.limit, g.cost, g.ttlSec]),
+    ];
+    const [ok, failed, wait, ...levels] = (await this.run('dashAdmit', keys, args)) as [
+      number,
+      number,
+      number,
+      ...string[],
+    ];
+    return { ok: ok === 1, failed: failed - 1, waitMs: wait, remaining: levels.map(Number) };
+  }
+
+  async adjust(a: Adjustment): Promise<void> {
+    if (!a.buckets.length && !a.budgets.length) return;
+    const keys = [...a.buckets.map((b) => tag(b.key)), ...a.budgets.map((g) => tag(g.key))];
+    const args = [
+      Date.now(),
+      a.buckets.length,
+      ...a.buckets.flatMap((b) => [b.capacity, b.refillPerMs, b.delta]),
+      ...a.budgets.flatMap((g) => [g.delta, g.ttlSec]),
+    ];
+    await this.run('dashAdjust', keys, args);
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}

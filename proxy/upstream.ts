@@ -1,0 +1,208 @@
+// One call to one provider. SDK-free (node:http with keep-alive, measurably cheaper than fetch on
+// the hot path), so there are no hidden retries: the attempt loop is the only retry loop. A stream counts as started only when its first content event
+// arrives; until then any failure (status, timeout, error event, early end) can fall back.
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { parseSse } from '../providers/sse.js';
+import type {
+  ChatRequest,
+  ChatResponse,
+  ProviderAdapter,
+  ProviderEndpoint,
+  StreamEvent,
+} from '../providers/types.js';
+
+export type FailureClass = 'rate_limited' | 'server_error' | 'timeout' | 'network' | 'auth' | 'client_error';
+
+export class UpstreamFailure extends Error {
+  constructor(
+    readonly cls: FailureClass,
+    readonly status: number,
+    message: string,
+    readonly retryAfterMs: number | undefined,
+  ) {
+    super(message);
+  }
+
+  /** Worth trying another provider: every class except a request every provider would reject. */
+  get fallsBack() {
+    return this.cls !== 'client_error';
+  }
+
+  get code() {
+    return `upstream_${this.cls}`;
+  }
+}
+
+export type UpstreamResult =
+  | { kind: 'json'; response: ChatResponse; ttftMs: number }
+  | {
+      kind: 'stream';
+      head: StreamEvent[];
+      rest: AsyncGenerator<StreamEvent>;
+      ttftMs: number;
+      /** Drops the upstream response; for a stream whose reader went away before reading it. */
+      cancel(): void;
+    };
+
+function retryAfterMs(h: IncomingMessage['headers']): number | undefined {
+  const v = h['retry-after-ms'];
+  if (typeof v === 'string' && Number.isFinite(Number(v))) return Number(v);
+  const s = h['retry-after'];
+  if (!s) return undefined;
+  if (Number.isFinite(Number(s))) return Number(s) * 1000;
+  const at = Date.parse(s);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+const agents = {
+  'http:': new http.Agent({ keepAlive: true, maxSockets: 512 }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: 512 }),
+};
+
+function post(url: string, headers: Record<string, string>, body: string, signal: AbortSignal) {
+  const u = new URL(url);
+  const secure = u.protocol === 'https:';
+  return new Promise<IncomingMessage>((resolve, reject) => {
+    const req = (secure ? https : http).request(
+      u,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        agent: secure ? agents['https:'] : agents['http:'],
+        signal,
+      },
+      resolve,
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function readText(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function classify(status: number): FailureClass {
+  if (status === 429) return 'rate_limited';
+  if (status === 401 || status === 403) return 'auth';
+  if (status === 408) return 'timeout';
+  // 404/409/410: the model is unavailable at this provider, another may have it.
+  if (status >= 500 || status === 404 || status === 409 || status === 410) return 'server_error';
+  return 'client_error';
+}
+
+/** The upstream's message with the provider key cut out, in case a provider echoes it. */
+function upstreamMessage(text: string, key: string | undefined): string {
+  let msg = text.slice(0, 500);
+  try {
+    const j = JSON.parse(text) as { error?: { message?: string } | string; message?: string };
+    msg = (typeof j.error === 'string' ? j.error : j.error?.message) ?? j.message ?? msg;
+  } catch {
+    /* not JSON: keep the text */
+  }
+  return key ? msg.split(key).join('[redacted]') : msg;
+}
+
+const isContent = (e: StreamEvent) => e.type === 'text' || e.type === 'tool_start' || e.type === 'finish';
+
+export async function callUpstream(
+  adapter: ProviderAdapter,
+  endpoint: ProviderEndpoint,
+  req: ChatRequest,
+  model: string,
+  opts: { ttftTimeoutMs: number; signal: AbortSignal },
+): Promise<UpstreamResult> {
+  const started = performance.now();
+  const call = adapter.buildRequest(req, model, endpoint);
+  const ctl = new AbortController();
+  const onClientAbort = () => ctl.abort(opts.signal.reason);
+  opts.signal.addEventListener('abort', onClientAbort, { once: true });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    ctl.abort(new Error('time to first token exceeded'));
+  }, opts.ttftTimeoutMs);
+  const release = () => {
+    clearTimeout(timer);
+    opts.signal.removeEventListener('abort', onClientAbort);
+  };
+  const fail = (err: unknown): never => {
+    release();
+    if (err instanceof UpstreamFailure) throw err;
+    if (timedOut)
+      throw new UpstreamFailure('timeout', 504, `no first token within ${opts.ttftTimeoutMs} ms`, undefined);
+    throw new UpstreamFailure('network', 502, `upstream unreachable: ${(err as Error).message}`, undefined);
+  };
+  try {
+    const res = await post(call.url, call.headers, call.body, ctl.signal);
+    const status = res.statusCode ?? 502;
+    if (status < 200 || status >= 300) {
+      const text = await readText(res);
+      throw new UpstreamFailure(
+        classify(status),
+        status,
+        upstreamMessage(text, endpoint.apiKey),
+        retryAfterMs(res.headers),
+      );
+    }
+    if (!req.stream) {
+      const response = adapter.decodeResponse(JSON.parse(await readText(res)));
+      release();
+      return { kind: 'json', response, ttftMs: performance.now() - started };
+    }
+    const events = streamEvents(adapter, res);
+    const head: StreamEvent[] = [];
+    for (;;) {
+      const next = await events.next();
+      if (next.done)
+        throw new UpstreamFailure('server_error', 502, 'upstream stream ended before any content', undefined);
+      if (next.value.type === 'error')
+        throw new UpstreamFailure('server_error', 502, next.value.message, undefined);
+      head.push(next.value);
+      if (isContent(next.value)) break;
+    }
+    const ttftMs = performance.now() - started;
+    clearTimeout(timer);
+    const cancel = () => {
+      release();
+      ctl.abort(new Error('client went away'));
+    };
+    return { kind: 'stream', head, rest: afterHead(events, release), ttftMs, cancel };
+  } catch (err) {
+    return fail(err);
+  }
+}
+
+async function* streamEvents(
+  adapter: ProviderAdapter,
+  body: AsyncIterable<Uint8Array>,
+): AsyncGenerator<StreamEvent> {
+  const decoder = adapter.streamDecoder();
+  for await (const msg of parseSse(body)) yield* decoder.decode(msg.event, msg.data);
+}
+
+/** The rest of a started stream; a failure now becomes an error event, never a retry. */
+async function* afterHead(
+  events: AsyncGenerator<StreamEvent>,
+  release: () => void,
+): AsyncGenerator<StreamEvent> {
+  let finished = false;
+  try {
+    for (;;) {
+      const next = await events.next();
+      if (next.done) break;
+      if (next.value.type === 'finish') finished = true;
+      yield next.value;
+      if (next.value.type === 'error') return;
+    }
+    if (!finished) yield { type: 'error', message: 'upstream stream ended before its final event' };
+  } catch (err) {
+    yield { type: 'error', message: `upstream stream failed: ${(err as Error).message}` };
+  } finally {
+    release();
+    await events.return(undefined).catch(() => undefined);
+  }
+}

@@ -1,0 +1,169 @@
+// Provider codecs that the rehearsal server cannot play (Gemini), checked against the payload
+// shapes of Google's generateContent documentation, and the offline setup where the rehearsal
+// server is the only provider.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeGoogleResponse, encodeGoogleRequest, googleStreamDecoder } from '../../providers/google.js';
+import { costOf } from '../../providers/models.js';
+import type { ChatRequest } from '../../providers/types.js';
+import { startRehearsalServer, type RehearsalServer } from '../../rehearsal/server.js';
+import { mintVirtualKey } from '../../proxy/auth.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
+import { startProxyServer, type ProxyServer } from './harness.js';
+import OpenAI from 'openai';
+
+describe('Gemini codec', () => {
+  const req: ChatRequest = {
+    model: 'gemini-2.5-flash',
+    system: 'be brief',
+    messages: [
+      { role: 'user', text: 'weather in Paris?' },
+      {
+        role: 'assistant',
+        text: '',
+        toolCalls: [{ id: 'call_1', name: 'weather', arguments: '{"city":"Paris"}' }],
+      },
+      { role: 'tool', toolCallId: 'call_1', text: 'sunny' },
+      { role: 'user', text: 'and tomorrow?' },
+    ],
+    tools: [
+      {
+        name: 'weather',
+        description: 'forecast',
+        parameters: { type: 'object', properties: { city: { type: 'string' } } },
+      },
+    ],
+    toolChoice: 'auto',
+    maxTokens: 200,
+    temperature: 0.2,
+    stream: false,
+    includeUsage: false,
+  };
+
+  it('encodes roles, tool calls, tool results by function name, tools and generation config', () => {
+    const body = encodeGoogleRequest(req);
+    expect(body.systemInstruction).toEqual({ parts: [{ text: 'be brief' }] });
+    expect(body.contents).toEqual([
+      { role: 'user', parts: [{ text: 'weather in Paris?' }] },
+      { role: 'model', parts: [{ functionCall: { name: 'weather', args: { city: 'Paris' } } }] },
+      {
+        role: 'user',
+        parts: [
+          { functionResponse: { name: 'weather', response: { content: 'sunny' } } },
+          { text: 'and tomorrow?' },
+        ],
+      },
+    ]);
+    expect(body.tools).toEqual([
+      {
+        functionDeclarations: [
+          { name: 'weather', description: 'forecast', parameters: req.tools[0]!.parameters },
+        ],
+      },
+    ]);
+    expect(body.toolConfig).toEqual({ functionCallingConfig: { mode: 'AUTO' } });
+    expect(body.generationConfig).toEqual({ maxOutputTokens: 200, temperature: 0.2 });
+  });
+
+  it('decodes a response with exclusive usage buckets (cached tokens out of input)', () => {
+    const r = decodeGoogleResponse({
+      candidates: [
+        {
+          content: { role: 'model', parts: [{ text: 'Rain, ' }, { text: 'likely.' }] },
+          finishReason: 'STOP',
+        },
+      ],
+      usageMetadata: {
+        promptTokenCount: 1000,
+        candidatesTokenCount: 20,
+        cachedContentTokenCount: 600,
+        totalTokenCount: 1020,
+      },
+      modelVersion: 'gemini-2.5-flash',
+      responseId: 'r1',
+    });
+    expect(r).toMatchObject({
+      text: 'Rain, likely.',
+      finish: 'stop',
+      usage: { input: 400, output: 20, cacheRead: 600, cacheWrite: 0 },
+    });
+    expect(costOf('gemini-2.5-flash', r.usage)).toBeCloseTo((400 * 0.3 + 20 * 2.5 + 600 * 0.075) / 1e6, 12);
+    const call = decodeGoogleResponse({
+      candidates: [
+        {
+          content: { parts: [{ functionCall: { name: 'weather', args: { city: 'Oslo' } } }] },
+          finishReason: 'STOP',
+        },
+      ],
+    });
+    expect(call.finish).toBe('tool_calls');
+    expect(call.toolCalls).toEqual([
+      { id: expect.any(String), name: 'weather', arguments: '{"city":"Oslo"}' },
+    ]);
+  });
+
+  it('decodes streamed chunks into text, tool and usage events', () => {
+    const d = googleStreamDecoder();
+    const events = [
+      {
+        candidates: [{ content: { parts: [{ text: 'Hel' }] } }],
+        responseId: 's1',
+        modelVersion: 'gemini-2.5-flash',
+      },
+      { candidates: [{ content: { parts: [{ text: 'lo' }] } }] },
+      {
+        candidates: [
+          {
+            content: { parts: [{ functionCall: { name: 'weather', args: { city: 'Rome' } } }] },
+            finishReason: 'STOP',
+          },
+        ],
+        usageMetadata: { promptTokenCount: 10, candidatesTokenCount: 5 },
+      },
+    ].flatMap((c) => d.decode(undefined, JSON.stringify(c)));
+    expect(events).toEqual([
+      { type: 'start', id: 's1', model: 'gemini-2.5-flash' },
+      { type: 'text', text: 'Hel' },
+      { type: 'text', text: 'lo' },
+      { type: 'tool_start', index: 0, id: expect.any(String), name: 'weather' },
+      { type: 'tool_args', index: 0, delta: '{"city":"Rome"}' },
+      { type: 'finish', reason: 'tool_calls' },
+      { type: 'usage', usage: { input: 10, output: 5, cacheRead: 0, cacheWrite: 0 } },
+    ]);
+  });
+});
+
+describe('offline: the rehearsal server as the only provider', () => {
+  let upstream: RehearsalServer;
+  let db: TestDatabase;
+  let proxy: ProxyServer;
+  beforeAll(async () => {
+    upstream = await startRehearsalServer({ port: 0 });
+    db = await createTestDatabase('postgres');
+    proxy = await startProxyServer(db, { DASH_PROXY_REHEARSAL_URL: `${upstream.url}/v1` });
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await upstream?.close();
+    await db?.drop();
+  });
+
+  it('resolves every alias to a rehearsal model and accounts its rehearsal price', async () => {
+    const { key } = await mintVirtualKey(db.database.db, { userId: 'offline' });
+    const client = new OpenAI({ baseURL: `${proxy.url}/proxy/v1`, apiKey: key, maxRetries: 0 });
+    const smart = await client.chat.completions.create({
+      model: 'smart',
+      messages: [{ role: 'user', content: '[rehearsal:echo] offline' }],
+    });
+    const fast = await client.chat.completions.create({
+      model: 'fast',
+      messages: [{ role: 'user', content: '[rehearsal:echo] offline' }],
+    });
+    expect([smart.model, fast.model]).toEqual(['rehearsal-1', 'rehearsal-fast']);
+    expect(smart.choices[0]!.message.content).toBe('echo: offline');
+    expect((smart.usage as any).cost_usd).toBeGreaterThan((fast.usage as any).cost_usd);
+    const err = await client.chat.completions
+      .create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'x' }] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.NotFoundError);
+  });
+});

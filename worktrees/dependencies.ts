@@ -1,9 +1,10 @@
 // Dependency directories per worktree: heavy shared ones (node_modules, .venv) are symlinked to
 // the main checkout so fifty worktrees do not mean fifty installs; per-worktree ones (.env) are
-// copied so an agent's edits stay its own. Neither is ever committed (see commitExcludes).
+// copied so an agent's edits stay its own. Neither is ever committed (see stageAll).
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { git } from '../core/git.js';
+import { git, gitStatus } from '../core/git.js';
 
 export interface DependencySpec {
   shared: string[];
@@ -51,9 +52,23 @@ export async function prepareDependencies(
   return { linked, copied };
 }
 
-/** Pathspecs that keep linked and copied dependency entries out of the agent's commit. */
-export function commitExcludes(entries: string[]): string[] {
-  return entries.map((e) => `:(exclude)${e}`);
+/**
+ * Stages everything in a worktree except the linked and copied dependency entries. They are
+ * excluded through an excludes file, not `:(exclude)` pathspecs: git refuses a pathspec that
+ * names an ignored path (exit 1, "paths are ignored"), and node_modules and .env usually are.
+ */
+export async function stageAll(dir: string, entries: string[], env?: NodeJS.ProcessEnv): Promise<void> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dash-excludes-'));
+  try {
+    const file = path.join(tmp, 'exclude');
+    fs.writeFileSync(file, entries.map((e) => `/${e}\n`).join(''));
+    const r = await gitStatus(dir, ['-c', `core.excludesFile=${file}`, 'add', '-A', '--', '.'], {
+      ...(env && { env }),
+    });
+    if (r.code !== 0) throw new Error(`git add failed in ${dir}: ${r.stderr.trim()}`);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 function isSymlink(p: string): boolean {

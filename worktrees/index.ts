@@ -1,6 +1,6 @@
 export { dropWorktree, ensureWorktree, registeredWorktrees } from './git-worktree.js';
 export {
-  commitExcludes,
+  stageAll,
   DEFAULT_DEPENDENCIES,
   parseDependencyList,
   prepareDependencies,

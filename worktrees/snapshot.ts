@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gitStatus } from '../core/git.js';
+import { stageAll } from './dependencies.js';
 
 export const snapshotRefOf = (id: string) => `refs/dash/snapshots/${id}`;
 
@@ -24,7 +25,7 @@ export async function snapshotWorktree(
   try {
     const head = await run(['rev-parse', 'HEAD']);
     await run(['read-tree', 'HEAD']);
-    await run(['add', '-A', '--', '.', ...exclude.map((e) => `:(exclude)${e}`)]);
+    await stageAll(worktreePath, exclude, env);
     const tree = await run(['write-tree']);
     const commit = await run(['commit-tree', tree, '-p', head, '-m', `dash snapshot ${id}`]);
     await run(['update-ref', snapshotRefOf(id), commit]);

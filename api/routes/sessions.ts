@@ -2,21 +2,27 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { and, eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { webUiWorkflowUrl } from '../../core/config.js';
-import { DashError, NotFoundError } from '../../core/errors.js';
+import { DashError, NotFoundError, UnavailableError } from '../../core/errors.js';
+import { inspectRepo } from '../../core/git.js';
+import { roleNames } from '../../core/roles.js';
+import { runtimeNames } from '../../runtimes/types.js';
+import { newIntentId } from './intents.js';
 import * as s from '../../drizzle/schema.js';
-import { readSessionTree } from '../../runtimes/pi/session-tree.js';
-import { agentTaskQueueOf } from '../../core/task-queues.js';
 import {
   abortUpdate,
+  compactUpdate,
+  navigateUpdate,
+  pauseUpdate,
+  resumeUpdate,
   sessionStateQuery,
   steerUpdate,
-  type AgentSessionWorkflow,
 } from '../../workflows/agent-session-workflow.js';
-import type { RoleName } from '../../workflows/types.js';
+import type { RoleName, RuntimeName } from '../../workflows/types.js';
+import { startSessionWorkflow } from '../session-start.js';
 import type { ApiDeps } from '../context.js';
 import { afterCursor, newestFirst, pageOf, pageParams } from '../cursor.js';
 import { validate } from '../validate.js';
@@ -35,16 +41,37 @@ const ListQuery = z.object({
     .regex(/^int-[a-z0-9]{10}$/)
     .optional(),
 });
+const EntryIdSchema = z
+  .string()
+  .regex(/^[a-zA-Z0-9-]{1,64}$/, 'entry ids come from GET /api/v1/agents/:id/tree');
+const Navigate = z
+  .object({ entry_id: EntryIdSchema, summary: z.string().trim().max(20_000).default('') })
+  .strict();
 const Fork = z
   .object({
-    entry_id: z.string().regex(/^[a-zA-Z0-9-]{1,64}$/, 'entry ids come from GET /api/v1/agents/:id/tree'),
+    /** Without an entry, the fork takes the whole active branch (Pi's clone). */
+    entry_id: EntryIdSchema.optional(),
     prompt: z.string().trim().min(1).max(20_000).default('Continue from here.'),
+  })
+  .strict();
+const CreateAgent = z
+  .object({
+    repo: z.string().trim().min(1, 'repo is required (a path to a git repository on the server)'),
+    prompt: z.string().trim().min(1, 'the prompt must not be empty').max(20_000),
+    title: z.string().trim().min(1).max(200).optional(),
+    role: z.enum(roleNames as [RoleName, ...RoleName[]]).default('worker'),
+    runtime: z.enum(runtimeNames).default('pi'),
+    base_branch: z.string().trim().min(1).max(200).optional(),
+    cleanup: z.enum(['immediate', 'on_success', 'delayed', 'manual']).optional(),
   })
   .strict();
 const Steer = z
   .object({ message: z.string().trim().min(1, 'message must not be empty').max(20_000) })
   .strict();
 const Abort = z.object({ reason: z.string().trim().max(2_000).default('aborted through the API') }).strict();
+const Resume = z.object({ message: z.string().trim().max(20_000).default('') }).strict();
+const Compact = z.object({ instructions: z.string().trim().max(20_000).default('') }).strict();
+const Empty = z.object({}).strict();
 
 type SessionRow = typeof s.agentSessions.$inferSelect;
 
@@ -76,6 +103,12 @@ export function sessionRoutes(deps: ApiDeps) {
     if (!row) throw new NotFoundError('agent', id);
     return row;
   };
+  const treeOf = (sessionId: string) =>
+    db
+      .select()
+      .from(s.sessionEntries)
+      .where(eq(s.sessionEntries.sessionId, sessionId))
+      .orderBy(asc(s.sessionEntries.position));
   /** Updates are refused by the workflow's validators when the session is not running. */
   const control = async <T>(run: () => Promise<T>): Promise<T> => {
     try {
@@ -93,6 +126,61 @@ export function sessionRoutes(deps: ApiDeps) {
   };
 
   return new Hono()
+    .post('/', validate('json', CreateAgent), async (c) => {
+      const body = c.req.valid('json');
+      const repo = await inspectRepo(body.repo, body.base_branch);
+      // A standalone agent is an intent of one task, so its cost is attributed like any other.
+      const intentId = newIntentId();
+      const id = `${intentId}-agent`;
+      const title = body.title ?? body.prompt.split('\n')[0]!.slice(0, 80);
+      await db.transaction(async (tx) => {
+        await tx.insert(s.intents).values({
+          id: intentId,
+          text: body.prompt,
+          repoPath: repo.path,
+          baseBranch: repo.baseBranch,
+          workflowId: `${intentId}-task-agent`,
+          status: 'running',
+          llmProvider: deps.llmKind,
+        });
+        await tx.insert(s.tasks).values({
+          id,
+          intentId,
+          key: 'agent',
+          title,
+          prompt: body.prompt,
+          role: body.role,
+          runtime: body.runtime,
+          status: 'pending',
+        });
+      });
+      const branch = `dash/${intentId}/task-agent`;
+      const started = await startSessionWorkflow(deps, {
+        intentId,
+        taskKey: 'agent',
+        taskId: id,
+        sessionId: id,
+        repoPath: repo.path,
+        baseSha: repo.baseSha,
+        branch,
+        title,
+        prompt: body.prompt,
+        role: body.role,
+        runtime: body.runtime,
+        ownsIntent: true,
+        ...(body.cleanup && { cleanup: body.cleanup }),
+      }).catch(async (err: unknown) => {
+        await db
+          .update(s.intents)
+          .set({ status: 'failed', error: { code: 'temporal_unavailable', message: String(err) } })
+          .where(eq(s.intents.id, intentId));
+        throw new UnavailableError('temporal_unavailable', `Could not start the agent: ${String(err)}`);
+      });
+      return c.json(
+        { id, intent_id: intentId, branch, role: body.role, runtime: body.runtime, ...started },
+        202,
+      );
+    })
     .get('/', validate('query', ListQuery), async (c) => {
       const q = c.req.valid('query');
       const rows = await db
@@ -120,27 +208,28 @@ export function sessionRoutes(deps: ApiDeps) {
     })
     .get('/:id/tree', validate('param', SessionId), async (c) => {
       const row = await find(c.req.valid('param').id);
-      if (!row.runtimeSessionFile || !fs.existsSync(row.runtimeSessionFile)) {
+      const entries = await treeOf(row.id);
+      if (entries.length === 0) {
         throw new DashError(
-          'session_file_missing',
-          `Agent ${row.id} has no Pi session file yet (it is written after the first model answer).`,
+          'session_tree_missing',
+          `Agent ${row.id} has no session tree yet: it is recorded when the agent's first run ends.`,
           404,
         );
       }
-      const tree = readSessionTree(row.runtimeSessionFile);
+      const children = new Map<string, string[]>();
+      for (const e of entries)
+        if (e.parentId) children.set(e.parentId, [...(children.get(e.parentId) ?? []), e.entryId]);
       return c.json({
         id: row.id,
         session_file: row.runtimeSessionFile,
-        pi_session_id: tree.sessionId,
-        parent_session: tree.parentSession ?? null,
-        leaf_id: tree.leafId ?? null,
-        entries: tree.entries.map((e) => ({
-          id: e.id,
+        leaf_id: entries.find((e) => e.isLeaf)?.entryId ?? null,
+        entries: entries.map((e) => ({
+          id: e.entryId,
           parent_id: e.parentId,
           type: e.type,
-          role: e.role ?? null,
+          role: e.role,
           preview: e.preview,
-          children: e.children,
+          children: children.get(e.entryId) ?? [],
         })),
       });
     })
@@ -154,14 +243,14 @@ export function sessionRoutes(deps: ApiDeps) {
           404,
         );
       }
-      if (!readSessionTree(source.runtimeSessionFile).entries.some((e) => e.id === body.entry_id)) {
+      const entries = await treeOf(source.id);
+      const entryId = body.entry_id ?? entries.find((e) => e.isLeaf)?.entryId;
+      if (!entryId || !entries.some((e) => e.entryId === entryId)) {
         throw new DashError(
           'fork_entry_not_found',
-          `Entry '${body.entry_id}' is not in agent ${source.id}'s session; see its tree.`,
+          `Entry '${body.entry_id ?? '(leaf)'}' is not in agent ${source.id}'s session; see its tree.`,
           422,
-          {
-            entry_id: body.entry_id,
-          },
+          { entry_id: body.entry_id ?? null },
         );
       }
       const [task] = source.taskId
@@ -179,7 +268,7 @@ export function sessionRoutes(deps: ApiDeps) {
         );
       const key = `fork-${crypto.randomBytes(3).toString('hex')}`;
       const id = `${intent.id}-${key}`;
-      const title = `Fork of ${task.key} at ${body.entry_id}`;
+      const title = `Fork of ${task.key} at ${entryId}`;
       await db.insert(s.tasks).values({
         id,
         intentId: intent.id,
@@ -189,39 +278,26 @@ export function sessionRoutes(deps: ApiDeps) {
         prompt: body.prompt,
         role: task.role,
       });
-      const workflowId = `${intent.id}-task-${key}`;
-      await deps.temporal.workflow.start<typeof AgentSessionWorkflow>('AgentSessionWorkflow', {
-        taskQueue: deps.config.temporal.taskQueue,
-        workflowId,
-        args: [
-          {
-            intentId: intent.id,
-            taskKey: key,
-            taskId: id,
-            sessionId: id,
-            repoPath: intent.repoPath,
-            // The code starts where the source task started; the conversation is cut at the entry.
-            baseSha: worktree.baseRef,
-            branch: `dash/${intent.id}/task-${key}`,
-            title,
-            prompt: body.prompt,
-            role: task.role as RoleName,
-            worktreeRoot: deps.config.worktreeRoot,
-            agentTaskQueue: agentTaskQueueOf(deps.config.temporal.taskQueue),
-            cleanup: deps.config.worktreeCleanup,
-            worktreeTtlMs: deps.config.worktreeTtlMs,
-            forkFrom: { sessionFile: source.runtimeSessionFile, entryId: body.entry_id },
-            heartbeatTimeoutMs: deps.config.agent.heartbeatTimeoutMs,
-            timeoutMs: deps.config.agent.timeoutMs,
-          },
-        ],
+      const started = await startSessionWorkflow(deps, {
+        intentId: intent.id,
+        taskKey: key,
+        taskId: id,
+        sessionId: id,
+        repoPath: intent.repoPath,
+        // The code starts where the source task started; the conversation is cut at the entry.
+        baseSha: worktree.baseRef,
+        branch: `dash/${intent.id}/task-${key}`,
+        title,
+        prompt: body.prompt,
+        role: task.role as RoleName,
+        runtime: task.runtime as RuntimeName,
+        forkFrom: { sessionFile: source.runtimeSessionFile, entryId },
       });
       return c.json(
         {
           id,
-          forked_from: { id: source.id, entry_id: body.entry_id },
-          workflow_id: workflowId,
-          web_ui_url: webUiWorkflowUrl(deps.config, workflowId),
+          forked_from: { id: source.id, entry_id: entryId },
+          ...started,
         },
         202,
       );
@@ -241,5 +317,47 @@ export function sessionRoutes(deps: ApiDeps) {
         deps.temporal.workflow.getHandle(row.workflowId).executeUpdate(abortUpdate, { args: [reason] }),
       );
       return c.json({ id: row.id, queued: true }, 202);
+    })
+    .post('/:id/pause', validate('param', SessionId), validate('json', Empty), async (c) => {
+      const row = await find(c.req.valid('param').id);
+      await control(() => deps.temporal.workflow.getHandle(row.workflowId).executeUpdate(pauseUpdate));
+      return c.json({ id: row.id, queued: true }, 202);
+    })
+    .post('/:id/resume', validate('param', SessionId), validate('json', Resume), async (c) => {
+      const row = await find(c.req.valid('param').id);
+      const { message } = c.req.valid('json');
+      await control(() =>
+        deps.temporal.workflow.getHandle(row.workflowId).executeUpdate(resumeUpdate, { args: [message] }),
+      );
+      return c.json({ id: row.id, resumed: true }, 202);
+    })
+    .post('/:id/navigate', validate('param', SessionId), validate('json', Navigate), async (c) => {
+      const row = await find(c.req.valid('param').id);
+      const { entry_id: entryId, summary } = c.req.valid('json');
+      if (!(await treeOf(row.id)).some((e) => e.entryId === entryId))
+        throw new DashError(
+          'entry_not_found',
+          `Entry '${entryId}' is not in agent ${row.id}'s session.`,
+          422,
+          {
+            entry_id: entryId,
+          },
+        );
+      const result = await control(() =>
+        deps.temporal.workflow
+          .getHandle(row.workflowId)
+          .executeUpdate(navigateUpdate, { args: [entryId, summary] }),
+      );
+      return c.json({ id: row.id, entry_id: entryId, branch_entry_id: result.branchEntryId });
+    })
+    .post('/:id/compact', validate('param', SessionId), validate('json', Compact), async (c) => {
+      const row = await find(c.req.valid('param').id);
+      const { instructions } = c.req.valid('json');
+      const result = await control(() =>
+        deps.temporal.workflow
+          .getHandle(row.workflowId)
+          .executeUpdate(compactUpdate, { args: [instructions] }),
+      );
+      return c.json({ id: row.id, tokens_before: result.tokensBefore, summary: result.summary });
     });
 }

@@ -1,9 +1,13 @@
 // /api/v1/worktrees: the session worktrees Dash made, active or removed (with snapshot refs).
+import crypto from 'node:crypto';
+import path from 'node:path';
 import { and, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { DashError, NotFoundError } from '../../core/errors.js';
+import { gitStatus, inspectRepo } from '../../core/git.js';
 import * as s from '../../drizzle/schema.js';
+import type { WorktreeCreateWorkflow } from '../../workflows/worktree-create-workflow.js';
 import type { WorktreeReaperWorkflow } from '../../workflows/worktree-reaper-workflow.js';
 import type { ApiDeps } from '../context.js';
 import { afterCursor, newestFirst, pageOf, pageParams } from '../cursor.js';
@@ -16,6 +20,18 @@ const ListQuery = z.object({
 const WorktreeId = z.object({
   id: z.string().regex(/^[a-z0-9-]{1,120}$/, 'worktree ids are lowercase letters, digits and dashes'),
 });
+
+const CreateWorktree = z
+  .object({
+    repo: z.string().trim().min(1, 'repo is required (a path to a git repository on the server)'),
+    branch: z
+      .string()
+      .trim()
+      .regex(/^(?!.*\.\.)(?!.*\/\/)[A-Za-z0-9][A-Za-z0-9._/-]{0,199}(?<![./])$/, 'not a valid branch name')
+      .optional(),
+    base_branch: z.string().trim().min(1).max(200).optional(),
+  })
+  .strict();
 
 type WorktreeRow = typeof s.worktrees.$inferSelect;
 
@@ -37,6 +53,42 @@ const present = (w: WorktreeRow) => ({
 export function worktreeRoutes(deps: ApiDeps) {
   const { db } = deps.database;
   return new Hono()
+    .post('/', validate('json', CreateWorktree), async (c) => {
+      const body = c.req.valid('json');
+      const repo = await inspectRepo(body.repo, body.base_branch);
+      const id = `wt-${crypto.randomBytes(5).toString('hex')}`;
+      const branch = body.branch ?? `dash/worktrees/${id}`;
+      const existing = await gitStatus(repo.path, [
+        'rev-parse',
+        '--verify',
+        '--quiet',
+        `refs/heads/${branch}`,
+      ]);
+      if (existing.code === 0)
+        throw new DashError(
+          'branch_exists',
+          `Branch ${branch} already exists in ${repo.path}; pick another.`,
+          409,
+        );
+      const prepared = await deps.temporal.workflow.execute<typeof WorktreeCreateWorkflow>(
+        'WorktreeCreateWorkflow',
+        {
+          taskQueue: deps.config.temporal.taskQueue,
+          workflowId: `dash-worktree-create-${id}`,
+          args: [
+            {
+              sessionId: id,
+              repoPath: repo.path,
+              path: path.join(deps.config.worktreeRoot, 'manual', id),
+              branch,
+              baseSha: repo.baseSha,
+            },
+          ],
+        },
+      );
+      const [row] = await db.select().from(s.worktrees).where(eq(s.worktrees.id, id));
+      return c.json({ ...present(row!), env: prepared.env, linked: prepared.excludes }, 201);
+    })
     .get('/', validate('query', ListQuery), async (c) => {
       const q = c.req.valid('query');
       const rows = await db

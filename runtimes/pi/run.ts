@@ -68,10 +68,17 @@ export async function runPi(opts: PiRunOptions): Promise<PiRunOutcome> {
           .map((c) => c.text ?? '')
           .join('');
         if (text) finalText = text;
-        addUsage(usage, message.usage);
+        if (message.usage) {
+          addUsage(usage, message.usage);
+          opts.onUsage?.({ input: usage.input, output: usage.output, cost: usage.cost });
+        }
       }
     }
-    if (e.type === 'tool_execution_start') toolCalls++;
+    if (e.type === 'tool_execution_start') {
+      toolCalls++;
+      opts.onToolChange?.(typeof e.toolName === 'string' ? e.toolName : 'tool');
+    }
+    if (e.type === 'tool_execution_end') opts.onToolChange?.(null);
     opts.onEvent?.(e);
   });
   const onAbort = () => void pi.abortAndStop();

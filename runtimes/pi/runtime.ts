@@ -1,9 +1,22 @@
 // Pi behind the AgentRuntime interface: RPC mode, steerable and abortable while it works.
+import path from 'node:path';
 import type { AgentRuntime, RuntimeRunOptions, RuntimeOutcome } from '../types.js';
+import { compactPiSession } from './compact.js';
+import { navigatePiSession } from './navigate.js';
 import { runPi } from './run.js';
 
 export const piRuntime: AgentRuntime = {
   name: 'pi',
+  // Pi appends to its session file: a later run with --session continues the conversation.
+  canResume: true,
+  sessionFileIn: (sessionDir) => path.join(sessionDir, 'session.jsonl'),
+  compact: (opts) => compactPiSession(opts),
+  navigate: (opts) =>
+    navigatePiSession({
+      sessionFile: path.join(opts.sessionDir, 'session.jsonl'),
+      entryId: opts.entryId,
+      summary: opts.summary,
+    }),
   async run(opts: RuntimeRunOptions): Promise<RuntimeOutcome> {
     const outcome = await runPi({
       ...opts,

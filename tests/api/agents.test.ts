@@ -1,13 +1,13 @@
 // /api/v1/agents and /api/v1/worktrees against a live session, through the API and the `dash`
 // binary: list, live state, steer and abort, and their errors.
-import { execFile } from 'node:child_process';
 import { serve, type ServerType } from '@hono/node-server';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as s from '../../drizzle/schema.js';
 import { freePort } from '../../temporal-dev/dev-server.js';
-import { requireBuild, waitFor } from '../helpers/processes.js';
+import { waitFor } from '../helpers/processes.js';
 import { makeRepo } from '../helpers/repo.js';
+import { callApi, runDash } from '../helpers/api.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
 
 let stack: TestStack;
@@ -65,26 +65,9 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function call(method: string, url: string, body?: unknown) {
-  const res = await stack.app.request(url, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const call = (method: string, url: string, body?: unknown) => callApi(stack.app, method, url, body);
 
-function dash(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [requireBuild('bin/run.js'), ...args],
-      { env: { ...process.env, DASH_API_URL: apiUrl } },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const dash = (args: string[]) => runDash(args, { ...process.env, DASH_API_URL: apiUrl });
 
 describe('agents', () => {
   it('lists the running session and shows its live state', async () => {

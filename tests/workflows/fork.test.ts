@@ -115,11 +115,13 @@ describe('fork', () => {
     expect(fs.readFileSync(source!.runtimeSessionFile!, 'utf8')).not.toMatch(/fork-next/);
   });
 
-  it('rejects an entry that is not in the session, and a missing entry id', async () => {
+  it('rejects an entry that is not in the session, and a malformed entry id', async () => {
     const bad = await post(`/api/v1/agents/${intentId}-source/fork`, { entry_id: 'deadbeef' });
     expect(bad.status).toBe(422);
     expect(bad.body.error.code).toBe('fork_entry_not_found');
-    expect((await post(`/api/v1/agents/${intentId}-source/fork`, {})).status).toBe(400);
+    expect((await post(`/api/v1/agents/${intentId}-source/fork`, { entry_id: 'not an id!' })).status).toBe(
+      400,
+    );
     expect((await post(`/api/v1/agents/int-zzzzzzzzzz-x/fork`, { entry_id: 'abc' })).status).toBe(404);
   });
 });

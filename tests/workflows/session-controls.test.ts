@@ -2,22 +2,17 @@
 // checked by pid.
 import fs from 'node:fs';
 import path from 'node:path';
-import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as s from '../../drizzle/schema.js';
-import {
-  abortUpdate,
-  sessionStateQuery,
-  steerUpdate,
-  type AgentSessionWorkflow,
-} from '../../workflows/agent-session-workflow.js';
+import { abortUpdate, sessionStateQuery, steerUpdate } from '../../workflows/agent-session-workflow.js';
 import { isAlive, waitFor } from '../helpers/processes.js';
-import { gitIn, makeRepo } from '../helpers/repo.js';
+import { gitIn } from '../helpers/repo.js';
+import { startSession, waitForTool } from '../helpers/sessions.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
 
 let stack: TestStack;
-let n = 0;
 
 beforeAll(async () => {
   stack = await startTestStack({
@@ -60,66 +55,10 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function startSession(
-  prompt: string,
-  heartbeatTimeoutMs = 5_000,
-): Promise<{
-  handle: WorkflowHandle<typeof AgentSessionWorkflow>;
-  sessionId: string;
-  worktree: string;
-  repo: string;
-}> {
-  const repo = makeRepo({ 'README.md': '# s\n' });
-  const intentId = `int-ctl${String(++n).padStart(7, '0')}`;
-  await stack.db.database.db
-    .insert(s.intents)
-    .values({ id: intentId, text: prompt, repoPath: repo, baseBranch: 'main', workflowId: intentId });
-  await stack.db.database.db
-    .insert(s.tasks)
-    .values({ id: `${intentId}-t`, intentId, key: 't', title: 'control test', prompt });
-  const sessionId = `${intentId}-t`;
-  const handle = await stack.client.workflow.start<typeof AgentSessionWorkflow>('AgentSessionWorkflow', {
-    taskQueue: stack.config.temporal.taskQueue,
-    workflowId: `${intentId}-task-t`,
-    args: [
-      {
-        intentId,
-        taskKey: 't',
-        taskId: `${intentId}-t`,
-        sessionId,
-        repoPath: repo,
-        baseSha: gitIn(repo, 'rev-parse', 'HEAD').trim(),
-        branch: `dash/${intentId}/task-t`,
-        title: 'control test',
-        prompt,
-        role: 'worker',
-        worktreeRoot: stack.config.worktreeRoot,
-        heartbeatTimeoutMs,
-        timeoutMs: 300_000,
-      },
-    ],
-  });
-  return { handle, sessionId, worktree: path.join(stack.config.worktreeRoot, intentId, 't'), repo };
-}
-
-async function waitForTool(sessionId: string, tool: string) {
-  await waitFor(
-    async () => {
-      const [row] = await stack.db.database.db
-        .select()
-        .from(s.agentSessions)
-        .where(eq(s.agentSessions.id, sessionId));
-      return row?.currentTool === tool;
-    },
-    60_000,
-    `session ${sessionId} to be in its ${tool} tool`,
-  );
-}
-
 describe('AgentSessionWorkflow controls', () => {
   it('steer changes what the agent does next, and the query shows live state', async () => {
-    const { handle, sessionId, repo } = await startSession('CTL-STEER-TASK');
-    await waitForTool(sessionId, 'bash');
+    const { handle, sessionId, repo } = await startSession(stack, 'CTL-STEER-TASK');
+    await waitForTool(stack, sessionId, 'bash');
     await waitFor(
       async () => (await handle.query(sessionStateQuery)).currentTool === 'bash',
       10_000,
@@ -151,8 +90,8 @@ describe('AgentSessionWorkflow controls', () => {
   });
 
   it('rejects an empty steer message', async () => {
-    const { handle, sessionId } = await startSession('CTL-LONG-TASK');
-    await waitForTool(sessionId, 'bash');
+    const { handle, sessionId } = await startSession(stack, 'CTL-LONG-TASK');
+    await waitForTool(stack, sessionId, 'bash');
     const err = await handle.executeUpdate(steerUpdate, { args: ['  '] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
     expect(String((err as Error).cause)).toMatch(/non-empty/);
@@ -161,8 +100,8 @@ describe('AgentSessionWorkflow controls', () => {
   });
 
   it('abort during a long bash tool kills the tool and its children, and ends the session as aborted', async () => {
-    const { handle, sessionId, worktree } = await startSession('CTL-LONG-TASK');
-    await waitForTool(sessionId, 'bash');
+    const { handle, sessionId, worktree } = await startSession(stack, 'CTL-LONG-TASK');
+    await waitForTool(stack, sessionId, 'bash');
     await waitFor(() => fs.existsSync(path.join(worktree, 'sleeper.pid')), 10_000, 'the sleeper pid file');
     const sleeper = Number(fs.readFileSync(path.join(worktree, 'sleeper.pid'), 'utf8'));
     const [row] = await stack.db.database.db
@@ -188,8 +127,10 @@ describe('AgentSessionWorkflow controls', () => {
 
   it('cancelling the workflow stops the agent long before a heartbeat would carry the cancellation', async () => {
     // A 60 s heartbeat timeout: the SDK would deliver the cancellation only after ~48 s.
-    const { handle, sessionId, worktree } = await startSession('CTL-LONG-TASK', 60_000);
-    await waitForTool(sessionId, 'bash');
+    const { handle, sessionId, worktree } = await startSession(stack, 'CTL-LONG-TASK', {
+      heartbeatTimeoutMs: 60_000,
+    });
+    await waitForTool(stack, sessionId, 'bash');
     await waitFor(() => fs.existsSync(path.join(worktree, 'sleeper.pid')), 10_000, 'the sleeper pid file');
     const sleeper = Number(fs.readFileSync(path.join(worktree, 'sleeper.pid'), 'utf8'));
     await handle.cancel();

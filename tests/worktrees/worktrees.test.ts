@@ -19,7 +19,8 @@ const config = loadConfig({ DASH_HOME: home });
 
 beforeAll(async () => {
   t = await createTestDatabase('pglite');
-  repo = makeRepo({ '.gitignore': 'node_modules/\n', 'src/app.js': 'export {};\n' });
+  // The usual ignore rules: without a trailing slash they also match the node_modules symlink.
+  repo = makeRepo({ '.gitignore': 'node_modules\n.env\n', 'src/app.js': 'export {};\n' });
   fs.mkdirSync(path.join(repo, 'node_modules', 'left-pad'), { recursive: true });
   fs.writeFileSync(path.join(repo, 'node_modules', 'left-pad', 'index.js'), 'module.exports = 1;\n');
   // .env is deliberately not ignored: Dash must keep it out of commits on its own.

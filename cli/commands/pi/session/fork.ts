@@ -9,10 +9,14 @@ export default class PiSessionFork extends DashCommand {
   static override examples = [
     '<%= config.bin %> pi session fork int-abc123defg-api --entry 20626530 --prompt "try a different approach: use JWT"',
     '<%= config.bin %> pi session fork <id> --entry <entryId> --json',
+    '<%= config.bin %> pi session fork <id>   # a clone: the whole active branch',
   ];
   static override args = { id: Args.string({ description: 'agent session id to fork', required: true }) };
   static override flags = {
-    entry: Flags.string({ char: 'e', description: 'entry id where the new history stops', required: true }),
+    entry: Flags.string({
+      char: 'e',
+      description: 'entry id where the new history stops (default: the active leaf, a clone)',
+    }),
     prompt: Flags.string({
       char: 'p',
       description: 'what the forked agent should do next',
@@ -22,9 +26,12 @@ export default class PiSessionFork extends DashCommand {
 
   async run(): Promise<Record<string, unknown>> {
     const { args, flags } = await this.parse(PiSessionFork);
-    const fork = await this.client().forkAgent(args.id, { entry_id: flags.entry, prompt: flags.prompt });
+    const fork = await this.client().forkAgent(args.id, {
+      ...(flags.entry && { entry_id: flags.entry }),
+      prompt: flags.prompt,
+    });
     this.progress(
-      `Forked ${args.id} at ${flags.entry} into ${fork.id}. Follow it with: dash agent show ${fork.id}`,
+      `Forked ${args.id} at ${fork.forked_from.entry_id} into ${fork.id}. Follow it with: dash agent show ${fork.id}`,
     );
     this.progress(`Temporal Web UI: ${fork.web_ui_url}`);
     return fork;

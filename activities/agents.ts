@@ -1,8 +1,10 @@
 // Runs an agent (Pi over RPC) in a session's worktree as one long, heartbeating activity.
-// Temporal retries this activity on another worker if this one dies; the retry starts the
-// attempt again from the worktree's committed state, so a half-done attempt never leaks into
-// the result. While it runs, it delivers queued controls (steer, abort) to the process and
+// Temporal retries this activity on another worker if this one dies. A runtime that keeps its
+// conversation (Pi) resumes it there, with the worktree as the agent left it; any other runtime
+// starts again from the worktree's committed state, so a half-done attempt never leaks into the
+// result. While it runs, it delivers queued controls (steer, abort) to the process and
 // reports progress to its workflow, so the session's live state is one query away.
+import fs from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
@@ -12,11 +14,22 @@ import * as s from '../drizzle/schema.js';
 import { forkSessionFile } from '../runtimes/pi/fork.js';
 import { runtimeFor, type RuntimeControl } from '../runtimes/index.js';
 import type { RuntimeEvent } from '../runtimes/types.js';
-import type { AgentOutcome, RoleName, RuntimeName, SessionProgress } from '../workflows/types.js';
+import type {
+  AgentOutcome,
+  IntentBudget,
+  RoleName,
+  RuntimeName,
+  SessionProgress,
+  Usage,
+} from '../workflows/types.js';
+import { intentSpendWith, isOverBudget } from './budget.js';
 import type { ActivityDeps } from './deps.js';
+import { agentLlm } from './agent-llm.js';
+import { mirrorSessionTree } from './session-mirror.js';
 
 export interface RunAgentInput {
   sessionId: string;
+  intentId?: string;
   worktreePath: string;
   title: string;
   prompt: string;
@@ -26,11 +39,30 @@ export interface RunAgentInput {
   env?: Record<string, string>;
   /** Start from another session's history, cut at one of its entries. */
   forkFrom?: { sessionFile: string; entryId: string };
+  /** The intent's budget, and this session's usage before this run. */
+  budget?: IntentBudget & { intentId: string; usageBefore: Usage };
+  /** Set when this run continues the session: why, and what the agent should be told. */
+  resume?: { reason?: string; message?: string };
 }
 
 /** What the agent is told: the task, and that committing is Dash's job, not the agent's. */
 export function agentPrompt(title: string, prompt: string): string {
   return `Task: ${title}\n\n${prompt}\n\nWork only inside the current directory. Dash commits your changes when you finish, so do not run git commit.`;
+}
+
+/**
+ * What a resumed agent is told. The task is restated so the model (and the rehearsal server's
+ * scenario markers) see it next to the reason for the break.
+ */
+export function resumePrompt(why: string, title: string, prompt: string, message?: string): string {
+  const note = message ? `\n\n${message}` : '';
+  return `${why} Your edits so far are still in the working tree; check them before redoing anything, then finish the task.${note}\n\n${agentPrompt(title, prompt)}`;
+}
+
+/** Whether a session file holds any conversation worth resuming. */
+function hasConversation(file: string | undefined): file is string {
+  if (!file || !fs.existsSync(file)) return false;
+  return fs.readFileSync(file, 'utf8').includes('"type":"message"');
 }
 
 // Streaming deltas repeat the whole partial message; the end events carry everything worth keeping.
@@ -43,14 +75,18 @@ export function createAgentActivities({ db, config, llm, temporal }: ActivityDep
     async runAgent(input: RunAgentInput): Promise<AgentOutcome> {
       const ctx = Context.current();
       const attempt = ctx.info.attempt;
-      if (attempt > 1) {
-        // A previous attempt died mid-run: drop its uncommitted edits and start the task again.
+      const runtime = runtimeFor(input.runtime ?? 'pi', config);
+      const sessionDir = path.join(config.home, 'sessions', input.sessionId);
+      const sessionFile = runtime.sessionFileIn?.(sessionDir);
+      const continuing = attempt > 1 || input.resume !== undefined;
+      const resumable = continuing && runtime.canResume && hasConversation(sessionFile);
+      if (continuing && !resumable) {
+        // Nothing to resume from: drop the earlier run's uncommitted edits and start again.
         const g = git(input.worktreePath);
         await g.raw(['reset', '--hard', 'HEAD']);
         await g.raw(['clean', '-fd']);
       }
-      const sessionDir = path.join(config.home, 'sessions', input.sessionId, `attempt-${attempt}`);
-      if (input.forkFrom) {
+      if (input.forkFrom && !hasConversation(sessionFile)) {
         try {
           forkSessionFile({
             source: input.forkFrom.sessionFile,
@@ -72,7 +108,6 @@ export function createAgentActivities({ db, config, llm, temporal }: ActivityDep
       let seq = 0;
       let buffer: { seq: number; type: string; payload: unknown }[] = [];
       let control: RuntimeControl | undefined;
-      const runtime = runtimeFor(input.runtime ?? 'pi', config);
       let lastReported = 0;
       let dirty = true;
 
@@ -101,12 +136,7 @@ export function createAgentActivities({ db, config, llm, temporal }: ActivityDep
           .where(and(eq(s.sessionControls.sessionId, input.sessionId), isNull(s.sessionControls.deliveredAt)))
           .orderBy(asc(s.sessionControls.id));
         for (const queued of pending) {
-          const response =
-            queued.kind === 'abort'
-              ? await control.abort()
-              : control.steer
-                ? await control.steer(queued.message ?? '')
-                : { success: false, error: `the ${runtime.name} runtime cannot be steered` };
+          const response = await deliver(control, queued.kind, queued.message, runtime.name);
           await db
             .update(s.sessionControls)
             .set({
@@ -123,16 +153,36 @@ export function createAgentActivities({ db, config, llm, temporal }: ActivityDep
         lastReported = Date.now();
         await temporal.workflow.getHandle(workflowId).signal('sessionProgress', { ...progress });
       };
+      // The tree is mirrored while the agent works, whenever the session file has grown.
+      let mirroredSize = -1;
+      let lastMirrored = 0;
+      const mirrorTree = async () => {
+        if (!sessionFile || Date.now() - lastMirrored < PROGRESS_EVERY_MS) return;
+        const size = fs.existsSync(sessionFile) ? fs.statSync(sessionFile).size : -1;
+        if (size === mirroredSize) return;
+        lastMirrored = Date.now();
+        mirroredSize = size;
+        await mirrorSessionTree(db, input.sessionId, sessionFile);
+      };
       const onEvent = (e: RuntimeEvent) => {
         progress.lastEvent = e.type;
         progress.lastActivityAt = Date.now();
-        if (e.type === 'tool_execution_start') progress.currentTool = String(e.toolName ?? '');
-        if (e.type === 'tool_execution_end') progress.currentTool = null;
-        if (e.type === 'message_end') addUsage(progress, e);
-        if (e.type === 'tool_execution_start' || e.type === 'tool_execution_end' || e.type === 'agent_end')
-          dirty = true;
         if (NOISY_EVENTS.has(e.type)) return;
         buffer.push({ seq: ++seq, type: e.type, payload: trimEvent(e) });
+      };
+      let overBudget = false;
+      const enforceBudget = async () => {
+        if (!input.budget || overBudget) return;
+        const u = input.budget.usageBefore;
+        const mine = {
+          input: u.input + progress.usage.input,
+          output: u.output + progress.usage.output,
+          cost: u.cost + progress.usage.cost,
+        };
+        const spent = await intentSpendWith(db, input.budget, input.sessionId, mine);
+        if (!isOverBudget(input.budget, spent)) return;
+        overBudget = true;
+        await control?.abort();
       };
       let inFlight: Promise<unknown> | undefined;
       const ticker = setInterval(
@@ -144,22 +194,47 @@ export function createAgentActivities({ db, config, llm, temporal }: ActivityDep
             attempt,
           });
           if (inFlight) return;
-          inFlight = Promise.all([flushEvents(), deliverControls(), reportProgress()])
+          inFlight = Promise.all([
+            flushEvents(),
+            deliverControls(),
+            reportProgress(),
+            mirrorTree(),
+            enforceBudget(),
+          ])
             .catch((err: unknown) => ctx.log.warn('session bookkeeping failed', { error: String(err) }))
             .finally(() => (inFlight = undefined));
         },
         Math.min(TICK_MS, config.agent.heartbeatTimeoutMs / 3),
       );
+      const route = await agentLlm({ db, config, llm }, input);
       try {
         const role = ROLES[input.role];
         const outcome = await runtime.run({
           cwd: input.worktreePath,
-          prompt: agentPrompt(input.title, input.prompt),
-          llm,
+          prompt: resumable
+            ? resumePrompt(
+                attempt > 1
+                  ? 'Your previous run was interrupted because the worker running you stopped.'
+                  : (input.resume?.reason ?? 'Your session was paused and is now resumed.'),
+                input.title,
+                input.prompt,
+                input.resume?.message,
+              )
+            : agentPrompt(input.title, input.prompt),
+          resume: resumable,
+          llm: route.llm,
           sessionDir,
           tools: role.tools,
           systemPrompt: role.systemPrompt,
           onEvent,
+          onUsage: (usage) => {
+            progress.usage = { ...usage };
+            dirty = true;
+          },
+          onToolChange: (tool) => {
+            progress.currentTool = tool;
+            dirty = true;
+          },
           env: input.env,
           signal: ctx.cancellationSignal,
           onControl: (c) => (control = c),
@@ -169,14 +244,14 @@ export function createAgentActivities({ db, config, llm, temporal }: ActivityDep
               .set({
                 pid,
                 runtime: runtime.name,
-                runtimeSessionFile: runtime.name === 'pi' ? path.join(sessionDir, 'session.jsonl') : null,
+                runtimeSessionFile: sessionFile ?? null,
               })
               .where(eq(s.agentSessions.id, input.sessionId))
               .catch(() => undefined);
           },
         });
         return {
-          stopReason: outcome.stopReason,
+          stopReason: overBudget ? 'budget_exceeded' : outcome.stopReason,
           errorMessage: outcome.errorMessage,
           finalText: outcome.finalText.slice(0, 4_000),
           usage: { input: outcome.usage.input, output: outcome.usage.output, cost: outcome.usage.cost },
@@ -187,21 +262,29 @@ export function createAgentActivities({ db, config, llm, temporal }: ActivityDep
       } finally {
         clearInterval(ticker);
         control = undefined;
+        await route
+          .release()
+          .catch((err: unknown) => ctx.log.warn('agent key revocation failed', { error: String(err) }));
         await inFlight;
         progress.currentTool = null;
         await flushEvents().catch(() => undefined);
+        await mirrorSessionTree(db, input.sessionId, sessionFile).catch((err: unknown) =>
+          ctx.log.warn('session tree mirror failed', { error: String(err) }),
+        );
       }
     },
   };
 }
 
-function addUsage(progress: SessionProgress, e: RuntimeEvent): void {
-  const message = e.message as
-    { role?: string; usage?: { input?: number; output?: number; cost?: { total?: number } } } | undefined;
-  if (message?.role !== 'assistant' || !message.usage) return;
-  progress.usage.input += message.usage.input ?? 0;
-  progress.usage.output += message.usage.output ?? 0;
-  progress.usage.cost += message.usage.cost?.total ?? 0;
+async function deliver(
+  control: RuntimeControl,
+  kind: s.ControlKind,
+  message: string | null,
+  runtime: string,
+): Promise<{ success: boolean; error?: string }> {
+  if (kind === 'abort') return control.abort();
+  if (control.steer) return control.steer(message ?? '');
+  return { success: false, error: `the ${runtime} runtime cannot be steered` };
 }
 
 /** Keeps stored events small: long strings (file contents, tool output) are cut. */

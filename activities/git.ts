@@ -2,7 +2,8 @@
 // user's nor a scratch one.
 import { ApplicationFailure } from '@temporalio/activity';
 import { git, gitStatus } from '../core/git.js';
-import { commitExcludes } from '../worktrees/dependencies.js';
+import { filesBetween, mergeCommit, tipOf } from '../core/merge.js';
+import { stageAll } from '../worktrees/dependencies.js';
 import type { ActivityDeps } from './deps.js';
 
 export function createGitActivities(_deps: ActivityDeps) {
@@ -15,12 +16,50 @@ export function createGitActivities(_deps: ActivityDeps) {
       excludes?: string[];
     }): Promise<{ commit: string; filesChanged: string[] }> {
       const g = git(input.worktreePath);
-      await g.raw(['add', '-A', '--', '.', ...commitExcludes(input.excludes ?? [])]);
+      await stageAll(input.worktreePath, input.excludes ?? []);
       const staged = (await g.raw(['diff', '--cached', '--name-only'])).trim();
       if (staged) await g.raw(['commit', '--no-verify', '-m', input.message]);
       const commit = (await g.revparse(['HEAD'])).trim();
       const changed = (await g.raw(['diff', '--name-only', `${input.baseSha}..${commit}`])).trim();
       return { commit, filesChanged: changed ? changed.split('\n') : [] };
+    },
+
+    /** Deletes local branches under a prefix (a cancelled intent's intermediate bases); returns their names. */
+    async deleteBranches(input: { repoPath: string; prefix: string }): Promise<string[]> {
+      const listed = await git(input.repoPath).raw([
+        'for-each-ref',
+        '--format=%(refname:short)',
+        `refs/heads/${input.prefix}`,
+      ]);
+      const names = listed.split('\n').filter(Boolean);
+      for (const name of names) await gitStatus(input.repoPath, ['branch', '-D', name]);
+      return names;
+    },
+
+    /** The change between two commits, for a Reviewer to read; cut to keep prompts bounded. */
+    async diffOf(input: {
+      repoPath: string;
+      from: string;
+      to: string;
+    }): Promise<{ diff: string; truncated: boolean }> {
+      const diff = await git(input.repoPath).raw(['diff', `${input.from}..${input.to}`]);
+      const limit = 40_000;
+      return { diff: diff.slice(0, limit), truncated: diff.length > limit };
+    },
+
+    /**
+     * Starts merging `branch` into a worktree and stops before committing, conflict markers and
+     * all, so a Refinery agent can resolve them; the session's commit then records the merge.
+     */
+    async startMerge(input: { worktreePath: string; branch: string }): Promise<{ conflicts: string[] }> {
+      const inMerge = await gitStatus(input.worktreePath, ['rev-parse', '-q', '--verify', 'MERGE_HEAD']);
+      if (inMerge.code !== 0) {
+        const r = await gitStatus(input.worktreePath, ['merge', '--no-commit', '--no-ff', input.branch]);
+        if (r.code !== 0 && !/CONFLICT/.test(r.stdout + r.stderr))
+          throw new Error(`git merge ${input.branch} failed: ${r.stderr.trim() || r.stdout.trim()}`);
+      }
+      const unmerged = await gitStatus(input.worktreePath, ['diff', '--name-only', '--diff-filter=U']);
+      return { conflicts: unmerged.stdout.split('\n').filter(Boolean) };
     },
 
     /**
@@ -38,49 +77,22 @@ export function createGitActivities(_deps: ActivityDeps) {
     }): Promise<{ commit: string; filesChanged: string[] }> {
       let head = input.baseSha;
       for (const branch of input.branches) {
-        const tip = (await git(input.repoPath).revparse([`refs/heads/${branch}^{commit}`])).trim();
         // A branch built on another one (a dependency) may already be contained: nothing to merge.
-        if ((await gitStatus(input.repoPath, ['merge-base', '--is-ancestor', tip, head])).code === 0)
-          continue;
-        const merged = await gitStatus(input.repoPath, [
-          'merge-tree',
-          '--write-tree',
-          '--name-only',
-          '--no-messages',
-          head,
-          tip,
-        ]);
-        const [tree, ...rest] = merged.stdout.trim().split('\n');
-        if (merged.code === 1) {
-          const files = rest.filter(Boolean);
-          throw ApplicationFailure.nonRetryable(
-            `Merging ${branch} into ${input.target} conflicts in: ${files.join(', ') || 'unknown files'}`,
-            'MergeConflict',
-            { branch, files },
-          );
-        }
-        if (merged.code !== 0 || !tree)
-          throw new Error(`git merge-tree failed: ${merged.stderr || merged.stdout}`);
-        const commit = await gitStatus(input.repoPath, [
-          'commit-tree',
-          tree,
-          '-p',
-          head,
-          '-p',
-          tip,
-          '-m',
+        const merged = await mergeCommit(input.repoPath, head, await tipOf(input.repoPath, branch), [
           `Merge ${branch}`,
-          '-m',
           input.message,
         ]);
-        if (commit.code !== 0) throw new Error(`git commit-tree failed: ${commit.stderr}`);
-        head = commit.stdout.trim();
+        if ('conflicts' in merged) {
+          throw ApplicationFailure.nonRetryable(
+            `Merging ${branch} into ${input.target} conflicts in: ${merged.conflicts.join(', ') || 'unknown files'}`,
+            'MergeConflict',
+            { branch, files: merged.conflicts },
+          );
+        }
+        head = merged.commit;
       }
       await git(input.repoPath).raw(['update-ref', `refs/heads/${input.target}`, head]);
-      const changed = (
-        await git(input.repoPath).raw(['diff', '--name-only', `${input.baseSha}..${head}`])
-      ).trim();
-      return { commit: head, filesChanged: changed ? changed.split('\n') : [] };
+      return { commit: head, filesChanged: await filesBetween(input.repoPath, input.baseSha, head) };
     },
   };
 }

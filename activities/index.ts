@@ -1,9 +1,12 @@
 // createActivities(deps): every activity Dash registers, one capability per file.
+import { createCheckActivities } from './checks.js';
+import { createSessionOpsActivities } from './session-ops.js';
 import { createAgentActivities } from './agents.js';
 import type { ActivityDeps } from './deps.js';
 import { createGitActivities } from './git.js';
 import { withHeartbeats } from './heartbeats.js';
 import { createPlannerActivities } from './planner.js';
+import { createRefineryActivities } from './refinery.js';
 import { createStoreActivities } from './store.js';
 import { createWorktreeActivities } from './worktrees.js';
 
@@ -17,6 +20,9 @@ export function createActivities(deps: ActivityDeps) {
       ...createWorktreeActivities(deps),
       ...createGitActivities(deps),
       ...createAgentActivities(deps),
+      ...createSessionOpsActivities(deps),
+      ...createCheckActivities(deps),
+      ...createRefineryActivities(deps),
     },
     // runAgent heartbeats with progress details of its own.
     ['runAgent'],

@@ -1,8 +1,9 @@
 // Projections of workflow progress into the database, for the API and the CLI. Every write is an
 // upsert or a keyed update, so a retried activity leaves the same rows behind.
 import { eq, sql } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import * as s from '../drizzle/schema.js';
-import type { PlannedTaskInput, Usage } from '../workflows/types.js';
+import type { IntentInput, PlannedTaskInput, PlanResult, Usage } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 
 export interface IntentPatch {
@@ -12,6 +13,11 @@ export interface IntentPatch {
   resultCommit?: string;
   filesChanged?: string[];
   usage?: Usage;
+  /**
+   * Set the intent's usage to this (Dash's own calls: the planner) plus every session of the
+   * intent, failed and stopped ones included: what the intent really cost.
+   */
+  usageBeyondSessions?: Usage;
   error?: { code: string; message: string } | null;
 }
 
@@ -30,6 +36,8 @@ export interface SessionPatch {
   intentId: string;
   taskId: string;
   workflowId: string;
+  role?: string;
+  runtime?: string;
   status: string;
   worktreePath?: string;
   usage?: Usage;
@@ -42,10 +50,20 @@ export interface SessionPatch {
 const usageColumns = (u: Usage | undefined) =>
   u === undefined ? {} : { tokensInput: u.input, tokensOutput: u.output, costUsd: u.cost };
 
+const sessionTotals = (intentId: string, extra: Usage) => {
+  const sum = (column: AnyPgColumn, plus: number) =>
+    sql`${plus} + (select coalesce(sum(${column}), 0) from ${s.agentSessions} where ${s.agentSessions.intentId} = ${intentId})`;
+  return {
+    tokensInput: sum(s.agentSessions.tokensInput, extra.input),
+    tokensOutput: sum(s.agentSessions.tokensOutput, extra.output),
+    costUsd: sum(s.agentSessions.costUsd, extra.cost),
+  };
+};
+
 export function createStoreActivities({ db }: ActivityDeps) {
   return {
     async markIntent(p: IntentPatch): Promise<void> {
-      const done = p.status === 'completed' || p.status === 'failed' || p.status === 'cancelled';
+      const done = ['completed', 'failed', 'budget_exceeded', 'cancelled'].includes(p.status);
       await db
         .update(s.intents)
         .set({
@@ -55,24 +73,52 @@ export function createStoreActivities({ db }: ActivityDeps) {
           ...(p.resultCommit !== undefined && { resultCommit: p.resultCommit }),
           ...(p.filesChanged !== undefined && { filesChanged: p.filesChanged }),
           ...usageColumns(p.usage),
+          ...(p.usageBeyondSessions && sessionTotals(p.intentId, p.usageBeyondSessions)),
           ...(p.error !== undefined && { error: p.error }),
           ...(done && { completedAt: sql`now()` }),
         })
         .where(eq(s.intents.id, p.intentId));
     },
 
+    /** A task the swarm adds on its own (a Refinery resolving a conflict), recorded like planned ones. */
+    async addTask(p: { intentId: string; task: PlannedTaskInput }): Promise<void> {
+      await db
+        .insert(s.tasks)
+        .values({
+          id: `${p.intentId}-${p.task.id}`,
+          intentId: p.intentId,
+          swarmId: p.intentId,
+          key: p.task.id,
+          title: p.task.title,
+          prompt: p.task.prompt,
+          role: p.task.role,
+          runtime: p.task.runtime ?? 'pi',
+          dependsOn: p.task.dependsOn,
+        })
+        .onConflictDoNothing();
+    },
+
     async savePlan(p: {
       intentId: string;
-      summary: string;
-      tasks: PlannedTaskInput[];
+      plan: PlanResult;
+      input: IntentInput;
       usage: Usage;
     }): Promise<void> {
+      // The plan and the options it ran with: what `dash swarm retry` runs again.
+      const stored = {
+        summary: p.plan.summary,
+        gate: p.plan.gate,
+        tasks: p.plan.tasks,
+        usage: p.plan.usage,
+        model: p.plan.model,
+        input: { ...p.input, retry: undefined },
+      };
       await db.transaction(async (tx) => {
         await tx
           .insert(s.swarms)
-          .values({ id: p.intentId, intentId: p.intentId, plan: { summary: p.summary, tasks: p.tasks } })
+          .values({ id: p.intentId, intentId: p.intentId, plan: stored })
           .onConflictDoNothing();
-        for (const task of p.tasks) {
+        for (const task of p.plan.tasks) {
           await tx
             .insert(s.tasks)
             .values({
@@ -127,7 +173,7 @@ export function createStoreActivities({ db }: ActivityDeps) {
     },
 
     async markSession(p: SessionPatch): Promise<void> {
-      const ended = p.status === 'completed' || p.status === 'failed' || p.status === 'cancelled';
+      const ended = ['completed', 'failed', 'cancelled', 'aborted'].includes(p.status);
       const fields = {
         status: p.status,
         updatedAt: sql`now()`,
@@ -145,6 +191,8 @@ export function createStoreActivities({ db }: ActivityDeps) {
           intentId: p.intentId,
           taskId: p.taskId,
           workflowId: p.workflowId,
+          ...(p.role && { role: p.role }),
+          ...(p.runtime && { runtime: p.runtime }),
           ...fields,
         })
         .onConflictDoUpdate({ target: s.agentSessions.id, set: fields });

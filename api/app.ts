@@ -1,15 +1,22 @@
 // The Hono app: mounts one router per resource and translates errors once.
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { createProxyRuntime, type ProxyRuntime } from '../proxy/runtime.js';
+import { proxyRoutes } from '../proxy/routes.js';
 import type { ApiDeps } from './context.js';
 import { errorResponse, onError } from './errors.js';
 import { healthRoutes } from './routes/health.js';
 import { intentRoutes } from './routes/intents.js';
 import { roleRoutes } from './routes/roles.js';
 import { sessionRoutes } from './routes/sessions.js';
+import { usageRoutes } from './routes/usage.js';
 import { worktreeRoutes } from './routes/worktrees.js';
 
-export function createApp(deps: ApiDeps) {
+/** `proxy` is the LLM proxy's process state; tests pass their own to close it. */
+export function createApp(
+  deps: ApiDeps,
+  proxy: ProxyRuntime = createProxyRuntime(deps.config, deps.database),
+) {
   const app = new Hono()
     .use(
       '/api/*',
@@ -22,7 +29,9 @@ export function createApp(deps: ApiDeps) {
     .route('/api/v1/intents', intentRoutes(deps))
     .route('/api/v1/roles', roleRoutes())
     .route('/api/v1/agents', sessionRoutes(deps))
-    .route('/api/v1/worktrees', worktreeRoutes(deps));
+    .route('/api/v1/worktrees', worktreeRoutes(deps))
+    .route('/api/v1/usage', usageRoutes(deps, proxy))
+    .route('/proxy', proxyRoutes(proxy));
   app.onError(onError);
   app.notFound((c) =>
     errorResponse(c, 404, 'route_not_found', `No route for ${c.req.method} ${c.req.path}.`),

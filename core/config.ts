@@ -3,6 +3,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { ProxyEnvShape, resolveProxySettings, type ProxySettings } from '../proxy/settings.js';
 import { DEFAULT_DEPENDENCIES, parseDependencyList } from '../worktrees/dependencies.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -46,9 +47,16 @@ const EnvSchema = z.object({
     .positive()
     .default(60 * 60_000),
   DASH_OPENCLAW_MAX_SESSIONS: z.coerce.number().int().positive().optional(),
+  /** Agents' model traffic: through Dash's LLM proxy with a key per session, or straight to the provider. */
+  DASH_AGENT_PROXY: z.enum(['on', 'off']).default('off'),
+  DASH_SWARM_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(8),
+  DASH_MAX_FIX_ATTEMPTS: z.coerce.number().int().min(0).max(10).default(2),
+  DASH_GATE_COMMAND: optionalString,
+  DASH_REVIEW_ROUNDS: z.coerce.number().int().min(0).max(5).default(0),
   DASH_MAX_AGENT_SESSIONS: z.coerce.number().int().positive().optional(),
   ANTHROPIC_API_KEY: optionalString,
   OPENAI_API_KEY: optionalString,
+  ...ProxyEnvShape,
 });
 
 export type DashEnv = z.infer<typeof EnvSchema>;
@@ -77,7 +85,19 @@ export interface DashConfig {
   worktreeTtlMs: number;
   rehearsalPort: number;
   llm: LlmSettings;
-  agent: { heartbeatTimeoutMs: number; timeoutMs: number; maxSessions: number };
+  agent: { heartbeatTimeoutMs: number; timeoutMs: number; maxSessions: number; viaProxy: boolean };
+  /**
+   * How a swarm runs: sessions at once, how often a failing acceptance check goes back to its
+   * agent, and the repository's test command run on every merge (the gate).
+   */
+  swarm: {
+    concurrency: number;
+    maxFixAttempts: number;
+    gateCommand: string | undefined;
+    reviewRounds: number;
+  };
+  /** The LLM proxy: provider keys and URLs, aliases, limits, PII, cache. */
+  proxy: ProxySettings;
 }
 
 /** Which model endpoint planners and agents talk to. `rehearsal` means the offline scripted server. */
@@ -130,6 +150,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashConfig {
       heartbeatTimeoutMs: e.DASH_AGENT_HEARTBEAT_TIMEOUT_MS,
       timeoutMs: e.DASH_AGENT_TIMEOUT_MS,
       maxSessions: e.DASH_OPENCLAW_MAX_SESSIONS ?? e.DASH_MAX_AGENT_SESSIONS ?? 50,
+      viaProxy: e.DASH_AGENT_PROXY === 'on',
+    },
+    proxy: resolveProxySettings(e),
+    swarm: {
+      concurrency: e.DASH_SWARM_CONCURRENCY,
+      maxFixAttempts: e.DASH_MAX_FIX_ATTEMPTS,
+      gateCommand: e.DASH_GATE_COMMAND,
+      reviewRounds: e.DASH_REVIEW_ROUNDS,
     },
   };
 }

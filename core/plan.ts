@@ -11,13 +11,17 @@ export const PlannedTaskSchema = z.object({
   title: z.string().trim().min(1).max(200),
   prompt: z.string().trim().min(1).max(20_000),
   role: z.enum(['coordinator', 'worker', 'reviewer', 'refinery', 'monitor']).default('worker'),
-  runtime: z.enum(['pi', 'command']).default('pi'),
+  runtime: z.enum(['pi', 'command', 'claude-code', 'codex', 'openclaw']).default('pi'),
   dependsOn: z.array(TaskKey).default([]),
+  /** Shell commands that must pass in the task's worktree before the task counts as done. */
+  acceptance: z.array(z.string().trim().min(1).max(2_000)).max(10).default([]),
 });
 
 export const PlanSchema = z
   .object({
     summary: z.string().max(2_000).default(''),
+    /** The repository's test command, if the planner found one; run on every merge. */
+    gate: z.string().trim().min(1).max(2_000).optional(),
     tasks: z.array(PlannedTaskSchema).min(1).max(50),
   })
   .superRefine((plan, ctx) => {

@@ -3,11 +3,13 @@
 import { sql } from 'drizzle-orm';
 import {
   bigserial,
+  boolean,
   doublePrecision,
   index,
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -24,6 +26,7 @@ export const intentStatuses = [
   'merging',
   'completed',
   'failed',
+  'budget_exceeded',
   'cancelled',
 ] as const;
 export type IntentStatus = (typeof intentStatuses)[number];
@@ -207,3 +210,28 @@ export const sessionControls = pgTable(
     index('session_controls_pending_idx').on(t.sessionId, t.deliveredAt),
   ],
 );
+
+/**
+ * The runtime's session tree (Pi: entries linked by id/parentId), mirrored after every run so
+ * the API serves it without the session file, which lives on the worker's host.
+ */
+export const sessionEntries = pgTable(
+  'session_entries',
+  {
+    sessionId: text('session_id').notNull(),
+    entryId: text('entry_id').notNull(),
+    parentId: text('parent_id'),
+    /** Order in the session file: the last one is the active leaf. */
+    position: integer('position').notNull(),
+    type: text('type').notNull(),
+    role: text('role'),
+    preview: text('preview').notNull(),
+    isLeaf: boolean('is_leaf').notNull().default(false),
+    entryAt: timestamp('entry_at', { withTimezone: true }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.sessionId, t.entryId] }),
+    index('session_entries_position_idx').on(t.sessionId, t.position),
+  ],
+);
+export * from './proxy-schema.js';

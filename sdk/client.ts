@@ -89,11 +89,26 @@ export interface WorktreeView {
   removed_at: string | null;
 }
 
+export interface AgentCreated {
+  id: string;
+  intent_id: string;
+  branch: string;
+  role: string;
+  runtime: string;
+  workflow_id: string;
+  web_ui_url: string;
+}
+
+export interface WorktreeCreated extends WorktreeView {
+  /** What an agent in this worktree would get: PORT, DASH_PORT_BASE, DASH_PORT_COUNT, DASH_WORKTREE. */
+  env: Record<string, string>;
+  /** Dependency directories linked or copied from the repository. */
+  linked: string[];
+}
+
 export interface AgentTreeView {
   id: string;
-  session_file: string;
-  pi_session_id: string | undefined;
-  parent_session: string | null;
+  session_file: string | null;
   leaf_id: string | null;
   entries: {
     id: string;
@@ -192,12 +207,25 @@ export class DashClient {
     repo: string;
     base_branch?: string;
     cleanup?: 'immediate' | 'on_success' | 'delayed' | 'manual';
+    gate?: string;
+    concurrency?: number;
+    max_fix_attempts?: number;
+    review_rounds?: number;
+    budget?: { usd?: number; tokens?: number };
   }): Promise<IntentView> {
     return this.request('POST', '/api/v1/intents', input);
   }
 
   getIntent(id: string): Promise<IntentDetail> {
     return this.request('GET', `/api/v1/intents/${encodeURIComponent(id)}`);
+  }
+
+  retryIntent(id: string): Promise<{ id: string; rerun: string[]; kept: string[]; web_ui_url: string }> {
+    return this.request('POST', `/api/v1/intents/${encodeURIComponent(id)}/retry`, {});
+  }
+
+  cancelIntent(id: string): Promise<{ id: string; cancelling: true }> {
+    return this.request('POST', `/api/v1/intents/${encodeURIComponent(id)}/cancel`, {});
   }
 
   listIntents(query: { limit?: number; cursor?: string; status?: string } = {}): Promise<Page<IntentView>> {
@@ -220,7 +248,7 @@ export class DashClient {
 
   forkAgent(
     id: string,
-    input: { entry_id: string; prompt?: string },
+    input: { entry_id?: string; prompt?: string },
   ): Promise<{
     id: string;
     forked_from: { id: string; entry_id: string };
@@ -236,6 +264,53 @@ export class DashClient {
 
   abortAgent(id: string, reason?: string): Promise<{ id: string; queued: true }> {
     return this.request('POST', `/api/v1/agents/${encodeURIComponent(id)}/abort`, reason ? { reason } : {});
+  }
+
+  createAgent(input: {
+    repo: string;
+    prompt: string;
+    title?: string;
+    role?: string;
+    runtime?: string;
+    base_branch?: string;
+    cleanup?: 'immediate' | 'on_success' | 'delayed' | 'manual';
+  }): Promise<AgentCreated> {
+    return this.request('POST', '/api/v1/agents', input);
+  }
+
+  pauseAgent(id: string): Promise<{ id: string; queued: true }> {
+    return this.request('POST', `/api/v1/agents/${encodeURIComponent(id)}/pause`, {});
+  }
+
+  resumeAgent(id: string, message?: string): Promise<{ id: string; resumed: true }> {
+    return this.request(
+      'POST',
+      `/api/v1/agents/${encodeURIComponent(id)}/resume`,
+      message ? { message } : {},
+    );
+  }
+
+  navigateAgent(
+    id: string,
+    input: { entry_id: string; summary?: string },
+  ): Promise<{ id: string; entry_id: string; branch_entry_id: string }> {
+    return this.request('POST', `/api/v1/agents/${encodeURIComponent(id)}/navigate`, input);
+  }
+
+  compactAgent(
+    id: string,
+    instructions?: string,
+  ): Promise<{ id: string; tokens_before: number; summary: string }> {
+    return this.request(
+      'POST',
+      `/api/v1/agents/${encodeURIComponent(id)}/compact`,
+      instructions ? { instructions } : {},
+      { timeoutMs: 300_000 },
+    );
+  }
+
+  createWorktree(input: { repo: string; branch?: string; base_branch?: string }): Promise<WorktreeCreated> {
+    return this.request('POST', '/api/v1/worktrees', input, { timeoutMs: 120_000 });
   }
 
   cleanupWorktree(id: string): Promise<{ id: string; removed: boolean; snapshot_ref: string | null }> {

@@ -2,3 +2,4 @@
 export { IntentWorkflow, intentProgressQuery } from './intent-workflow.js';
 export { AgentSessionWorkflow, sessionStateQuery } from './agent-session-workflow.js';
 export { WorktreeReaperWorkflow } from './worktree-reaper-workflow.js';
+export { WorktreeCreateWorkflow } from './worktree-create-workflow.js';

@@ -1,10 +1,10 @@
-// An intent: plan it, run one agent session per task (a child workflow each, ordered by the
-// plan's dependencies), then merge the task branches into one result branch.
+// An intent: plan it, then run the plan as a swarm (workflows/swarm.ts): one agent session per
+// task, ordered by the plan's dependencies, each merged through the gate into the result branch
+// as soon as it is done.
 import {
   ApplicationFailure,
   CancellationScope,
   defineQuery,
-  executeChild,
   isCancellation,
   proxyActivities,
   setHandler,
@@ -12,9 +12,17 @@ import {
 } from '@temporalio/workflow';
 import type { DashActivities } from '../activities/index.js';
 import { projection, quick } from './activity-proxies.js';
-import { AgentSessionWorkflow } from './agent-session-workflow.js';
 import { DashIntentId, DashKind, DashRepo, DashStatus } from './search-attributes.js';
-import type { IntentInput, IntentResult, PlannedTaskInput, SessionResult, Usage } from './types.js';
+import {
+  addUsage,
+  describe,
+  failureCode,
+  integrationBranchOf,
+  runSwarm,
+  taskBranchOf,
+  type SwarmState,
+} from './swarm.js';
+import type { IntentInput, IntentResult } from './types.js';
 
 const planner = proxyActivities<DashActivities>({
   startToCloseTimeout: '5 minutes',
@@ -28,23 +36,30 @@ const planner = proxyActivities<DashActivities>({
   },
 });
 
-export type IntentPhase = 'planning' | 'running' | 'merging' | 'completed' | 'failed' | 'cancelled';
+export type IntentPhase = 'planning' | 'running' | 'completed' | 'failed' | 'budget_exceeded' | 'cancelled';
 
-export interface IntentProgress {
+export interface IntentProgress extends SwarmState {
   phase: IntentPhase;
-  tasks: { key: string; title: string; status: 'pending' | 'running' | 'completed' | 'failed' }[];
-  usage: Usage;
   resultBranch?: string;
+  gate?: string;
   error?: string;
+  /** What a cancelled intent undid, in order. */
+  compensations?: string[];
 }
 
 export const intentProgressQuery = defineQuery<IntentProgress>('intentProgress');
 
-export const resultBranchOf = (intentId: string) => `dash/${intentId}/result`;
-export const taskBranchOf = (intentId: string, key: string) => `dash/${intentId}/task-${key}`;
+export const resultBranchOf = integrationBranchOf;
+export { taskBranchOf };
 
 export async function IntentWorkflow(input: IntentInput): Promise<IntentResult> {
-  const progress: IntentProgress = { phase: 'planning', tasks: [], usage: { input: 0, output: 0, cost: 0 } };
+  const progress: IntentProgress = {
+    phase: 'planning',
+    tasks: [],
+    usage: { input: 0, output: 0, cost: 0 },
+    merged: [],
+    running: 0,
+  };
   setHandler(intentProgressQuery, () => progress);
   const setPhase = (phase: IntentPhase) => {
     progress.phase = phase;
@@ -55,162 +70,98 @@ export async function IntentWorkflow(input: IntentInput): Promise<IntentResult> 
     { key: DashIntentId, value: input.intentId },
     { key: DashRepo, value: input.repoPath.slice(-200) },
   ]);
+  const resultBranch = resultBranchOf(input.intentId);
+  // Dash's own model calls (the planner); sessions' spend is summed from their rows at the end.
+  const plannerUsage = { input: 0, output: 0, cost: 0 };
+  const partial = () =>
+    progress.integrationHead ? { resultBranch, resultCommit: progress.integrationHead } : {};
   try {
     setPhase('planning');
     await projection.markIntent({ intentId: input.intentId, status: 'planning' });
-    const plan = await planner.planIntent({
-      intentId: input.intentId,
-      text: input.text,
-      repoPath: input.repoPath,
-    });
+    // A retry runs the first run's plan again; only tasks that did not land are redone.
+    const plan =
+      input.retry?.plan ??
+      (await planner.planIntent({ intentId: input.intentId, text: input.text, repoPath: input.repoPath }));
+    // On a retry this is the first run's planner spend, counted once in the intent's total.
     addUsage(progress.usage, plan.usage);
+    addUsage(plannerUsage, plan.usage);
     progress.tasks = plan.tasks.map((t) => ({ key: t.id, title: t.title, status: 'pending' }));
-    await projection.savePlan({
-      intentId: input.intentId,
-      summary: plan.summary,
-      tasks: plan.tasks,
-      usage: progress.usage,
-    });
+    // The user's gate wins over the one the planner found.
+    progress.gate = input.gateCommand ?? plan.gate;
+    await projection.savePlan({ intentId: input.intentId, plan, input, usage: progress.usage });
 
     setPhase('running');
     await projection.markIntent({ intentId: input.intentId, status: 'running' });
-    const sessions = await runTasks(input, plan.tasks, progress);
-
-    setPhase('merging');
-    await projection.markIntent({ intentId: input.intentId, status: 'merging', usage: progress.usage });
-    const resultBranch = resultBranchOf(input.intentId);
-    const merged = await quick.mergeBranches({
-      intentId: input.intentId,
-      repoPath: input.repoPath,
-      baseSha: input.baseSha,
-      branches: plan.tasks.map((t) => taskBranchOf(input.intentId, t.id)),
-      target: resultBranch,
-      message: `Intent ${input.intentId}: ${input.text}`,
-    });
-    progress.resultBranch = resultBranch;
+    const outcome = await runSwarm(input, plan.tasks, progress.gate, progress, plan.usage);
+    progress.resultBranch = progress.integrationHead ? resultBranch : undefined;
+    if (progress.budgetExceeded) {
+      throw ApplicationFailure.nonRetryable(
+        `The intent's budget is spent: ${outcome.failed.length} task(s) stopped or not started; merged work is on ${resultBranch}.`,
+        'BudgetExceeded',
+        { failed: outcome.failed, merged: progress.merged },
+      );
+    }
+    if (outcome.failed.length) {
+      throw ApplicationFailure.nonRetryable(
+        `${outcome.failed.length} of ${plan.tasks.length} task(s) did not land: ${outcome.failed
+          .map((f) => `${f.task} (${f.code})`)
+          .join(
+            ', ',
+          )}. Why: ${outcome.failed.map((f) => `${f.task}: ${f.message.slice(0, 300)}`).join('; ')}`,
+        'TasksFailed',
+        { failed: outcome.failed, merged: progress.merged },
+      );
+    }
     await projection.markIntent({
       intentId: input.intentId,
       status: 'completed',
       resultBranch,
-      resultCommit: merged.commit,
-      filesChanged: merged.filesChanged,
-      usage: progress.usage,
+      resultCommit: progress.integrationHead!,
+      filesChanged: outcome.filesChanged,
+      usageBeyondSessions: plannerUsage,
+      error: null,
     });
     setPhase('completed');
     return {
       intentId: input.intentId,
       resultBranch,
-      resultCommit: merged.commit,
-      filesChanged: merged.filesChanged,
+      resultCommit: progress.integrationHead!,
+      filesChanged: outcome.filesChanged,
       usage: progress.usage,
-      sessions,
+      sessions: outcome.sessions,
     };
   } catch (err) {
     const cancelled = isCancellation(err);
     progress.error = describe(err);
     await CancellationScope.nonCancellable(async () => {
-      setPhase(cancelled ? 'cancelled' : 'failed');
+      if (cancelled) {
+        // Sessions compensated themselves (worktrees removed, snapshots kept); what is left is
+        // the intermediate base branches. Task branches and the result branch hold work: kept.
+        const dropped = await quick.deleteBranches({
+          repoPath: input.repoPath,
+          prefix: `dash/${input.intentId}/base-`,
+        });
+        progress.compensations = [
+          'cancelled running sessions: their agents stopped, their worktrees removed after a snapshot',
+          ...(dropped.length ? [`deleted intermediate branches ${dropped.join(', ')}`] : []),
+          progress.integrationHead
+            ? `kept ${resultBranch} with the work merged so far`
+            : 'nothing had merged yet',
+        ];
+        progress.error = `cancelled; ${progress.compensations.join('; ')}`;
+      }
+      const code = cancelled ? 'cancelled' : failureCode(err, 'intent_failed');
+      const status = cancelled ? 'cancelled' : code === 'BudgetExceeded' ? 'budget_exceeded' : 'failed';
+      setPhase(status);
+      // Work that merged stays on the result branch: a failed task never takes the others with it.
       await projection.markIntent({
         intentId: input.intentId,
-        status: cancelled ? 'cancelled' : 'failed',
-        usage: progress.usage,
-        error: { code: cancelled ? 'cancelled' : failureType(err), message: progress.error ?? '' },
+        status,
+        usageBeyondSessions: plannerUsage,
+        ...partial(),
+        error: { code, message: progress.error ?? '' },
       });
     });
     throw err;
   }
-}
-
-/** Starts each task as soon as its dependencies are done; independent tasks run in parallel. */
-async function runTasks(
-  input: IntentInput,
-  tasks: PlannedTaskInput[],
-  progress: IntentProgress,
-): Promise<SessionResult[]> {
-  const started = new Map<string, Promise<SessionResult>>();
-  const start = (task: PlannedTaskInput): Promise<SessionResult> => {
-    const existing = started.get(task.id);
-    if (existing) return existing;
-    const run = (async () => {
-      const deps = await Promise.all(task.dependsOn.map((d) => start(tasks.find((t) => t.id === d)!)));
-      const baseSha = await baseFor(input, task, deps);
-      const entry = progress.tasks.find((t) => t.key === task.id)!;
-      entry.status = 'running';
-      try {
-        const result = await executeChild(AgentSessionWorkflow, {
-          workflowId: `${input.intentId}-task-${task.id}`,
-          args: [
-            {
-              intentId: input.intentId,
-              taskKey: task.id,
-              taskId: `${input.intentId}-${task.id}`,
-              sessionId: `${input.intentId}-${task.id}`,
-              repoPath: input.repoPath,
-              baseSha,
-              branch: taskBranchOf(input.intentId, task.id),
-              title: task.title,
-              prompt: task.prompt,
-              role: task.role,
-              runtime: task.runtime,
-              worktreeRoot: input.worktreeRoot,
-              agentTaskQueue: input.agentTaskQueue,
-              cleanup: input.cleanup,
-              worktreeTtlMs: input.worktreeTtlMs,
-              heartbeatTimeoutMs: input.agentHeartbeatTimeoutMs,
-              timeoutMs: input.agentTimeoutMs,
-            },
-          ],
-        });
-        entry.status = 'completed';
-        addUsage(progress.usage, result.usage);
-        return result;
-      } catch (err) {
-        entry.status = 'failed';
-        throw err;
-      }
-    })();
-    started.set(task.id, run);
-    return run;
-  };
-  return Promise.all(tasks.map(start));
-}
-
-/** A task builds on its dependencies' work: one dependency is its base, several are merged first. */
-async function baseFor(input: IntentInput, task: PlannedTaskInput, deps: SessionResult[]): Promise<string> {
-  if (deps.length === 0) return input.baseSha;
-  if (deps.length === 1) return deps[0]!.commit;
-  const merged = await quick.mergeBranches({
-    intentId: input.intentId,
-    repoPath: input.repoPath,
-    baseSha: input.baseSha,
-    branches: deps.map((d) => d.branch),
-    target: `dash/${input.intentId}/base-${task.id}`,
-    message: `Intent ${input.intentId}: base for task ${task.id}`,
-  });
-  return merged.commit;
-}
-
-function addUsage(total: Usage, u: Usage): void {
-  total.input += u.input;
-  total.output += u.output;
-  total.cost += u.cost;
-}
-
-function failureType(err: unknown): string {
-  let cur: unknown = err;
-  while (cur instanceof Error) {
-    if (cur instanceof ApplicationFailure && cur.type) return cur.type;
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return 'intent_failed';
-}
-
-function describe(err: unknown): string {
-  const parts: string[] = [];
-  let cur: unknown = err;
-  while (cur instanceof Error && parts.length < 5) {
-    parts.push(cur.message);
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return parts.filter(Boolean).join(': ') || String(err);
 }

@@ -4,7 +4,7 @@
 export type CleanupPolicy = 'immediate' | 'on_success' | 'delayed' | 'manual';
 
 /** Agent runtimes Dash can drive; adapters live in runtimes/. */
-export type RuntimeName = 'pi' | 'command';
+export type RuntimeName = 'pi' | 'command' | 'claude-code' | 'codex' | 'openclaw';
 
 /** Agent roles; their enforced tool sets live in core/roles.ts. */
 export type RoleName = 'coordinator' | 'worker' | 'reviewer' | 'refinery' | 'monitor';
@@ -13,6 +13,14 @@ export interface Usage {
   input: number;
   output: number;
   cost: number;
+}
+
+/** A spending limit for one intent, in dollars and/or tokens (input + output). */
+export interface IntentBudget {
+  usd?: number;
+  tokens?: number;
+  /** Spend not recorded on any session row (the planner's calls). */
+  spentOutsideSessions: Usage;
 }
 
 export interface IntentInput {
@@ -31,6 +39,17 @@ export interface IntentInput {
   cleanup?: CleanupPolicy;
   /** How long a `delayed` worktree is kept after its session ends. */
   worktreeTtlMs?: number;
+  /** Sessions of this intent that run at once; the rest wait their turn. */
+  concurrency?: number;
+  /** How often a failing acceptance check is sent back to the task's agent. */
+  maxFixAttempts?: number;
+  /** The repository's test command, run on the merged tree before each merge lands. */
+  gateCommand?: string;
+  /** Review rounds per task (0: no review). */
+  reviewRounds?: number;
+  budget?: { usd?: number; tokens?: number };
+  /** A retry (`dash swarm retry`): the plan of the first run, and the tasks that already landed. */
+  retry?: { plan: PlanResult; landed: { key: string; branch: string; commit: string }[] };
 }
 
 export interface PlannedTaskInput {
@@ -40,10 +59,12 @@ export interface PlannedTaskInput {
   role: RoleName;
   runtime?: RuntimeName;
   dependsOn: string[];
+  acceptance?: string[];
 }
 
 export interface PlanResult {
   summary: string;
+  gate?: string;
   tasks: PlannedTaskInput[];
   usage: Usage;
   model: string;
@@ -70,6 +91,34 @@ export interface SessionInput {
   forkFrom?: { sessionFile: string; entryId: string };
   heartbeatTimeoutMs: number;
   timeoutMs: number;
+  budget?: IntentBudget;
+  /** A Reviewer reads each commit; its change requests go back to this session, this many rounds at most. */
+  review?: { maxRounds: number };
+  /** Commands that must pass in the worktree before the work is committed. */
+  acceptance?: string[];
+  maxFixAttempts?: number;
+  /** Start with this branch merged into the worktree, conflicts and all (a Refinery resolving them). */
+  mergeBranch?: string;
+  /** A standalone agent: the session's intent has no workflow of its own, so the session ends it. */
+  ownsIntent?: boolean;
+  /** Continue as new at the next break between runs once history holds this many events. */
+  maxHistoryEvents?: number;
+  /** State carried over a continue-as-new; absent on the first run. */
+  carry?: SessionCarry;
+}
+
+/** What a session hands to its next run after continue-as-new. */
+export interface SessionCarry {
+  worktree: { path: string; excludes: string[]; env: Record<string, string> };
+  usage: Usage;
+  agentMs: number;
+  runs: number;
+  steers: number;
+  /** The session continued as new while paused: wait for resume before the next run. */
+  paused: boolean;
+  fixes?: number;
+  /** The next run continues the conversation, for this reason, with this message. */
+  resume?: { reason?: string; message?: string };
 }
 
 export interface SessionResult {
@@ -80,6 +129,12 @@ export interface SessionResult {
   filesChanged: string[];
   usage: Usage;
   agentMs: number;
+  /** The agent's last words: a Reviewer's verdict is read from them. */
+  finalText?: string;
+  /** Runs the agent needed to pass its acceptance checks. */
+  fixes?: number;
+  /** Review rounds it took to be approved. */
+  reviews?: number;
 }
 
 export interface IntentResult {

@@ -4,11 +4,13 @@ import { and, eq, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { webUiWorkflowUrl } from '../../core/config.js';
-import { NotFoundError, UnavailableError } from '../../core/errors.js';
+import { DashError, NotFoundError, UnavailableError } from '../../core/errors.js';
+import { branchContains } from '../../core/merge.js';
 import { inspectRepo } from '../../core/git.js';
 import { agentTaskQueueOf } from '../../core/task-queues.js';
 import * as s from '../../drizzle/schema.js';
-import type { IntentWorkflow } from '../../workflows/intent-workflow.js';
+import { resultBranchOf, type IntentWorkflow } from '../../workflows/intent-workflow.js';
+import type { IntentInput, PlanResult } from '../../workflows/types.js';
 import { DashIntentId, DashKind } from '../../workflows/search-attributes.js';
 import type { ApiDeps } from '../context.js';
 import { afterCursor, newestFirst, pageOf, pageParams } from '../cursor.js';
@@ -20,6 +22,20 @@ const CreateIntent = z
     repo: z.string().trim().min(1, 'repo is required (a path to a git repository on the server)'),
     base_branch: z.string().trim().min(1).max(200).optional(),
     cleanup: z.enum(['immediate', 'on_success', 'delayed', 'manual']).optional(),
+    /** The repository's test command, run on every merge into the result branch. */
+    gate: z.string().trim().min(1).max(2_000).optional(),
+    concurrency: z.number().int().min(1).max(500).optional(),
+    max_fix_attempts: z.number().int().min(0).max(10).optional(),
+    /** Reviewer rounds per task before it counts as rejected; 0 turns review off. */
+    review_rounds: z.number().int().min(0).max(5).optional(),
+    budget: z
+      .object({
+        usd: z.number().positive().max(1_000_000).optional(),
+        tokens: z.number().int().positive().optional(),
+      })
+      .strict()
+      .refine((b) => b.usd !== undefined || b.tokens !== undefined, 'a budget needs usd or tokens')
+      .optional(),
   })
   .strict();
 
@@ -92,6 +108,13 @@ export function intentRoutes(deps: ApiDeps) {
               worktreeTtlMs: deps.config.worktreeTtlMs,
               agentHeartbeatTimeoutMs: deps.config.agent.heartbeatTimeoutMs,
               agentTimeoutMs: deps.config.agent.timeoutMs,
+              concurrency: body.concurrency ?? deps.config.swarm.concurrency,
+              maxFixAttempts: body.max_fix_attempts ?? deps.config.swarm.maxFixAttempts,
+              reviewRounds: body.review_rounds ?? deps.config.swarm.reviewRounds,
+              ...(body.budget && { budget: body.budget }),
+              ...((body.gate ?? deps.config.swarm.gateCommand) && {
+                gateCommand: body.gate ?? deps.config.swarm.gateCommand,
+              }),
             },
           ],
           typedSearchAttributes: [
@@ -124,6 +147,74 @@ export function intentRoutes(deps: ApiDeps) {
         .orderBy(...newestFirst(s.intents))
         .limit(q.limit + 1);
       return c.json(pageOf(rows, q.limit, present));
+    })
+    .post('/:id/retry', validate('param', IntentId), async (c) => {
+      const { id } = c.req.valid('param');
+      const [row] = await db.select().from(s.intents).where(eq(s.intents.id, id));
+      if (!row) throw new NotFoundError('intent', id);
+      if (!['failed', 'budget_exceeded', 'cancelled'].includes(row.status))
+        throw new DashError(
+          'intent_not_retryable',
+          `Intent ${id} is ${row.status}; only a failed, cancelled or over-budget intent can be retried.`,
+          409,
+        );
+      const [swarm] = await db.select().from(s.swarms).where(eq(s.swarms.intentId, id));
+      const stored = swarm?.plan as (PlanResult & { input: IntentInput }) | undefined;
+      if (!stored?.input)
+        throw new DashError(
+          'intent_has_no_plan',
+          `Intent ${id} failed before it had a plan; start it again with dash do.`,
+          409,
+        );
+      const tasks = await db.select().from(s.tasks).where(eq(s.tasks.intentId, id));
+      const result = resultBranchOf(id);
+      const landed: { key: string; branch: string; commit: string }[] = [];
+      for (const planned of stored.tasks) {
+        const t = tasks.find((x) => x.key === planned.id);
+        // Landed means merged into the result branch, not just committed.
+        if (
+          t?.status === 'completed' &&
+          t.branch &&
+          t.commitSha &&
+          (await branchContains(row.repoPath, result, t.commitSha))
+        )
+          landed.push({ key: t.key, branch: t.branch, commit: t.commitSha });
+      }
+      await deps.temporal.workflow.start<typeof IntentWorkflow>('IntentWorkflow', {
+        taskQueue: deps.config.temporal.taskQueue,
+        workflowId: id,
+        args: [{ ...stored.input, retry: { plan: stored, landed } }],
+        typedSearchAttributes: [
+          { key: DashKind, value: 'intent' },
+          { key: DashIntentId, value: id },
+        ],
+      });
+      await db
+        .update(s.intents)
+        .set({ status: 'queued', updatedAt: sql`now()` })
+        .where(eq(s.intents.id, id));
+      return c.json(
+        {
+          id,
+          rerun: stored.tasks.map((t) => t.id).filter((k) => !landed.some((l) => l.key === k)),
+          kept: landed.map((l) => l.key),
+          web_ui_url: webUiWorkflowUrl(deps.config, id),
+        },
+        202,
+      );
+    })
+    .post('/:id/cancel', validate('param', IntentId), async (c) => {
+      const { id } = c.req.valid('param');
+      const [row] = await db.select().from(s.intents).where(eq(s.intents.id, id));
+      if (!row) throw new NotFoundError('intent', id);
+      if (!['queued', 'planning', 'running', 'merging'].includes(row.status))
+        throw new DashError(
+          'intent_not_running',
+          `Intent ${id} is ${row.status}; there is nothing to cancel.`,
+          409,
+        );
+      await deps.temporal.workflow.getHandle(row.workflowId).cancel();
+      return c.json({ id, cancelling: true }, 202);
     })
     .get('/:id', validate('param', IntentId), async (c) => {
       const { id } = c.req.valid('param');

@@ -12,6 +12,7 @@ export default class Do extends DashCommand {
     '<%= config.bin %> do "add a greeting function with tests" --repo ./demo-repo',
     '<%= config.bin %> do "fix the failing test" --repo . --base-branch main --json',
     '<%= config.bin %> do "update the README" --no-wait',
+    '<%= config.bin %> do "add OAuth to the API" --gate "npm test" --concurrency 4',
   ];
   static override args = {
     intent: Args.string({ description: 'what you want done, in plain words', required: true }),
@@ -26,6 +27,32 @@ export default class Do extends DashCommand {
       options: ['immediate', 'on_success', 'delayed', 'manual'],
       description:
         'what happens to each task worktree when its session ends (its branch always stays; removal snapshots it first)',
+    }),
+    gate: Flags.string({
+      description:
+        "the repository's test command, run on the merged tree before each merge lands (env DASH_GATE_COMMAND)",
+    }),
+    concurrency: Flags.integer({
+      description: 'agent sessions at once (env DASH_SWARM_CONCURRENCY, default 8)',
+      min: 1,
+    }),
+    'max-fix-attempts': Flags.integer({
+      description:
+        'times a failing acceptance check goes back to its agent (env DASH_MAX_FIX_ATTEMPTS, default 2)',
+      min: 0,
+    }),
+    budget: Flags.string({
+      description: 'stop the swarm when the intent has spent this many dollars (partial work is kept)',
+    }),
+    'budget-tokens': Flags.integer({
+      description: 'stop the swarm after this many tokens (input + output)',
+      min: 1,
+    }),
+    'review-rounds': Flags.integer({
+      description:
+        'a Reviewer reads each task; its change requests go back to the worker up to this many rounds (env DASH_REVIEW_ROUNDS, default 0: off)',
+      min: 0,
+      max: 5,
     }),
     wait: Flags.boolean({ description: 'follow the intent until it ends', default: true, allowNo: true }),
     'poll-interval': Flags.integer({
@@ -68,6 +95,16 @@ export default class Do extends DashCommand {
       repo: path.resolve(flags.repo),
       ...(flags['base-branch'] && { base_branch: flags['base-branch'] }),
       ...(flags.cleanup && { cleanup: flags.cleanup as 'immediate' | 'on_success' | 'delayed' | 'manual' }),
+      ...(flags.gate && { gate: flags.gate }),
+      ...(flags.concurrency && { concurrency: flags.concurrency }),
+      ...(flags['max-fix-attempts'] !== undefined && { max_fix_attempts: flags['max-fix-attempts'] }),
+      ...(flags['review-rounds'] !== undefined && { review_rounds: flags['review-rounds'] }),
+      ...((flags.budget !== undefined || flags['budget-tokens'] !== undefined) && {
+        budget: {
+          ...(flags.budget !== undefined && { usd: Number(flags.budget) }),
+          ...(flags['budget-tokens'] !== undefined && { tokens: flags['budget-tokens'] }),
+        },
+      }),
     });
     this.progress(`Intent ${created.id} accepted for ${created.repo} (${created.base_branch}).`);
     this.progress(`Temporal Web UI: ${created.web_ui_url}`);
@@ -117,7 +154,7 @@ export default class Do extends DashCommand {
           `[${elapsed}]   task ${task.key}: ${task.status}${extra} - ${task.title}`,
         );
       }
-      if (['completed', 'failed', 'cancelled'].includes(detail.status)) return detail;
+      if (['completed', 'failed', 'budget_exceeded', 'cancelled'].includes(detail.status)) return detail;
       await new Promise((r) => setTimeout(r, intervalMs));
     }
   }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as s from '../../drizzle/schema.js';
 import { makeRepo, tempDir } from '../helpers/repo.js';
+import { callApi } from '../helpers/api.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
 
 let stack: TestStack;
@@ -27,14 +28,8 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function call(method: string, url: string, body?: string, headers: Record<string, string> = {}) {
-  const res = await stack.app.request(url, {
-    method,
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-    body,
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const call = (method: string, url: string, body?: string, headers: Record<string, string> = {}) =>
+  callApi(stack.app, method, url, body, headers);
 
 async function snapshot() {
   const { db } = stack.db.database;

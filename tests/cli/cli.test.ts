@@ -1,10 +1,9 @@
 // The built `dash` binary as a user runs it: stdout, --json output and exit statuses.
-import { execFile } from 'node:child_process';
 import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../temporal-dev/dev-server.js';
-import { requireBuild } from '../helpers/processes.js';
 import { makeDemoRepo, tempDir } from '../helpers/repo.js';
+import { runDash } from '../helpers/api.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
 
 let stack: TestStack;
@@ -23,23 +22,8 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-function dash(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [requireBuild('bin/run.js'), ...args],
-      {
-        env: { ...process.env, DASH_API_URL: apiUrl, DASH_HOME: stack.config.home, ...env },
-        timeout: 170_000,
-      },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const dash = (args: string[], env: Record<string, string> = {}) =>
+  runDash(args, { ...process.env, DASH_API_URL: apiUrl, DASH_HOME: stack.config.home, ...env });
 
 describe('dash CLI', () => {
   it('runs an intent with `dash do --json` and prints the result as JSON', async () => {

@@ -27,7 +27,10 @@ describe.each(['postgres', 'pglite'] as const)('database on %s', (kind) => {
     expect(names).toEqual([
       'agent_sessions',
       'intents',
+      'proxy_keys',
+      'proxy_requests',
       'session_controls',
+      'session_entries',
       'session_events',
       'swarms',
       'tasks',

@@ -1,12 +1,13 @@
 // The README's path on the embedded defaults: `dash do` with nothing running starts the stack in
 // the background (Temporal dev server with Web UI, PGlite, rehearsal LLM, worker, API), finishes
 // the intent, and `dash down` stops it all. `dash up` in the foreground stops on Ctrl-C.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { freePort, isPortFree } from '../../temporal-dev/dev-server.js';
-import { isAlive, requireBuild, spawnNode, waitFor } from '../helpers/processes.js';
+import { isAlive, spawnNode, waitFor } from '../helpers/processes.js';
+import { runDash } from '../helpers/api.js';
 import { gitIn, makeDemoRepo, tempDir } from '../helpers/repo.js';
 
 async function embeddedEnv() {
@@ -28,26 +29,11 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-function dash(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [requireBuild('bin/run.js'), ...args],
-      { env, timeout: 170_000 },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
 describe('embedded stack', () => {
   it('`dash do` starts the stack in the background, completes the intent, and `dash down` stops everything', async () => {
     const env = cleanEnv(await embeddedEnv());
     const repo = makeDemoRepo();
-    const run = await dash(
+    const run = await runDash(
       ['do', 'Add a greet(name) function with a test and document it', '--repo', repo],
       env,
     );
@@ -90,7 +76,7 @@ describe('embedded stack', () => {
     ]);
 
     const temporalPid = Number(fs.readFileSync(path.join(env.DASH_HOME!, 'run', 'temporal.pid'), 'utf8'));
-    const down = await dash(['down'], env);
+    const down = await runDash(['down'], env);
     expect(down.code).toBe(0);
     expect(down.stdout).toMatch(/Stopped the embedded Dash stack/);
     await waitFor(
@@ -115,7 +101,7 @@ describe('embedded stack', () => {
     const temporalPid = Number(fs.readFileSync(path.join(extra.DASH_HOME!, 'run', 'temporal.pid'), 'utf8'));
     expect(isAlive(temporalPid)).toBe(true);
     // A second stack on the same home is refused instead of fighting over ports.
-    const second = await dash(['up'], cleanEnv(extra));
+    const second = await runDash(['up'], cleanEnv(extra));
     expect(second.code).toBe(3);
     expect(second.stderr).toMatch(/already running/);
 

@@ -68,6 +68,8 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     DASH_AGENT_HEARTBEAT_TIMEOUT_MS: '5000',
     DASH_LLM_BASE_URL: `${rehearsal.url}/v1`,
     DASH_LLM_MODEL: 'rehearsal-1',
+    // The proxy's offline provider, for agents routed through it (DASH_AGENT_PROXY=on).
+    DASH_PROXY_REHEARSAL_URL: `${rehearsal.url}/v1`,
     ...opts.env,
   });
   const llm: LlmSettings = { ...config.llm, kind: 'rehearsal', apiKey: 'rehearsal-test-key' };

@@ -1,5 +1,8 @@
 // Reading workflow histories and visibility on the real Temporal server.
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Client } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { temporal } from '@temporalio/proto';
 
 export type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -47,4 +50,17 @@ export async function eventually<T>(
     last = await fn();
   }
   return last;
+}
+
+/**
+ * With DASH_RECORD_HISTORIES set, saves these workflows' histories as the committed replay
+ * fixtures (tests/replay/histories/<name>.json).
+ */
+export async function recordHistories(client: Client, workflows: Record<string, string>): Promise<void> {
+  if (!process.env.DASH_RECORD_HISTORIES) return;
+  const dir = path.resolve(import.meta.dirname, '..', 'replay', 'histories');
+  for (const [name, workflowId] of Object.entries(workflows)) {
+    const history = await client.workflow.getHandle(workflowId).fetchHistory();
+    fs.writeFileSync(path.join(dir, `${name}.json`), historyToJSON(history));
+  }
 }

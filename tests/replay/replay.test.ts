@@ -1,6 +1,6 @@
 // Committed histories of real runs replay against today's workflow code: a change that breaks
 // determinism for in-flight intents fails here, before it reaches a worker.
-// Re-record with: DASH_RECORD_HISTORIES=1 npx vitest run tests/workflows/intent.test.ts
+// Re-record with: DASH_RECORD_HISTORIES=1 npx vitest run tests/workflows/intent.test.ts tests/workflows/swarm.test.ts
 import fs from 'node:fs';
 import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';

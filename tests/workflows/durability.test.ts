@@ -1,9 +1,12 @@
 // The worker process is killed (SIGKILL) in the middle of an intent and a new one is started:
-// the intent finishes, the completed session is not redone, and the interrupted one resumes.
+// the intent finishes, the completed session is not redone, and the interrupted one resumes its
+// Pi conversation in the new worker.
+import fs from 'node:fs';
+import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import * as s from '../../drizzle/schema.js';
-import { gitIn, makeRepo } from '../helpers/repo.js';
+import { gitIn, makeRepo, tempDir } from '../helpers/repo.js';
 import { isAlive, spawnNode, waitFor, type Spawned } from '../helpers/processes.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
 import { activityRuns, historyOf } from '../helpers/temporal.js';
@@ -90,10 +93,12 @@ function startWorkerProcess(): Spawned {
 
 it('finishes an intent after its worker is killed mid-run, without redoing the completed session', async () => {
   const repo = makeRepo({ 'README.md': '# durable\n' });
+  const gateLog = path.join(tempDir('dash-gate-'), 'gate.log');
   const res = await stack.app.request('/api/v1/intents', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ intent: 'durability drill', repo }),
+    // The gate sleeps, so the kill also lands while the quick task's merge is being gated.
+    body: JSON.stringify({ intent: 'durability drill', repo, gate: `echo start >> ${gateLog}; sleep 6` }),
   });
   const { id } = (await res.json()) as { id: string };
   const { db } = stack.db.database;
@@ -102,7 +107,7 @@ it('finishes an intent after its worker is killed mid-run, without redoing the c
     console.log(`[durability] ${name} at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const first = startWorkerProcess();
 
-  // Kill once the quick task is committed and the slow one is inside its 8 s bash tool.
+  // Kill once the quick task's merge is in its gate and the slow one is inside its 8 s bash tool.
   let slowPid = 0;
   await waitFor(
     async () => {
@@ -118,10 +123,16 @@ it('finishes an intent after its worker is killed mid-run, without redoing the c
           .where(eq(s.sessionEvents.sessionId, `${id}-slow`))
       ).some((e) => e.type === 'tool_execution_start');
       slowPid = slow?.pid ?? 0;
-      return tasks.find((t) => t.key === 'quick')?.status === 'completed' && slowInBash && slowPid > 0;
+      const quickGating = fs.existsSync(gateLog);
+      return (
+        tasks.find((t) => t.key === 'quick')?.status === 'completed' &&
+        quickGating &&
+        slowInBash &&
+        slowPid > 0
+      );
     },
     90_000,
-    `the quick task to complete and the slow one to be in its bash tool (worker output: ${first.output()})`,
+    `the quick task to be gating its merge and the slow one to be in its bash tool (worker output: ${first.output()})`,
   );
   phase('kill point reached');
   first.child.kill('SIGKILL');
@@ -140,6 +151,10 @@ it('finishes an intent after its worker is killed mid-run, without redoing the c
   await second.exited;
 
   expect(result.filesChanged.sort()).toEqual(['quick.txt', 'slow.txt']);
+  // The interrupted merge ran its gate again and landed once: one merge commit per task.
+  const base = gitIn(repo, 'rev-parse', 'main').trim();
+  expect(gitIn(repo, 'rev-list', '--merges', '--count', `${base}..${result.resultBranch}`).trim()).toBe('2');
+  expect(fs.readFileSync(gateLog, 'utf8').trim().split('\n').length).toBeGreaterThanOrEqual(3);
   expect(gitIn(repo, 'show', `${result.resultBranch}:slow.txt`)).toBe('built\n');
 
   // The quick session ran its agent once; the slow one was retried by the new worker.
@@ -159,6 +174,14 @@ it('finishes an intent after its worker is killed mid-run, without redoing the c
     .where(eq(s.agentSessions.id, `${id}-slow`));
   expect(slowSession?.attempt).toBe(2);
   expect(slowSession?.status).toBe('completed');
+  // The new worker resumed the slow session's Pi conversation instead of starting a new one:
+  // one session file holds the first attempt's prompt and tool call, then the resume prompt.
+  const lines = fs.readFileSync(slowSession!.runtimeSessionFile!, 'utf8').split('\n');
+  const userLines = lines.filter((l) => l.includes('"role":"user"'));
+  expect(userLines).toHaveLength(2);
+  expect(userLines[0]).not.toContain('interrupted');
+  expect(userLines[1]).toContain('the worker running you stopped');
+  expect(lines.filter((l) => l.includes('sleep 8')).length).toBeGreaterThanOrEqual(2);
   const [intent] = await db.select().from(s.intents).where(eq(s.intents.id, id));
   expect(intent?.status).toBe('completed');
 });

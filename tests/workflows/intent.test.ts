@@ -3,13 +3,13 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { WorkflowFailedError } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as s from '../../drizzle/schema.js';
 import { gitIn, makeDemoRepo, makeRepo, tempDir } from '../helpers/repo.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
+import { recordHistories } from '../helpers/temporal.js';
 import { activityRuns, eventually, historyOf, listWorkflows } from '../helpers/temporal.js';
 
 let stack: TestStack;
@@ -105,14 +105,10 @@ describe('IntentWorkflow', () => {
       'IntentWorkflow',
     ]);
 
-    if (process.env.DASH_RECORD_HISTORIES) {
-      const dir = path.resolve(import.meta.dirname, '..', 'replay', 'histories');
-      for (const wf of [id, `${id}-task-greet-function`]) {
-        const history = await stack.client.workflow.getHandle(wf).fetchHistory();
-        const name = wf === id ? 'intent-workflow-demo' : 'agent-session-workflow-demo';
-        fs.writeFileSync(path.join(dir, `${name}.json`), historyToJSON(history));
-      }
-    }
+    await recordHistories(stack.client, {
+      'intent-workflow-demo': id,
+      'agent-session-workflow-demo': `${id}-task-greet-function`,
+    });
   });
 
   it('retries a planner call that fails transiently and then completes', async () => {

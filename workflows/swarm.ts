@@ -1,0 +1,272 @@
+// The swarm inside an intent: the plan's DAG run with a concurrency limit, one AgentSessionWorkflow
+// child per task, and the Refinery's merge queue. A task is done when its acceptance checks pass
+// in its worktree and its branch has merged through the gate, never because the agent says so.
+// A failed task fails alone: tasks that do not depend on it go on, those that do are skipped.
+import { ApplicationFailure, condition, executeChild } from '@temporalio/workflow';
+import { projection, quick } from './activity-proxies.js';
+import { AgentSessionWorkflow } from './agent-session-workflow.js';
+import { isOverBudget } from './budget.js';
+import type { IntentInput, PlannedTaskInput, SessionInput, SessionResult, Usage } from './types.js';
+
+export type TaskPhase = 'pending' | 'running' | 'merging' | 'merged' | 'failed' | 'skipped';
+
+export interface SwarmTaskProgress {
+  key: string;
+  title: string;
+  status: TaskPhase;
+  fixes?: number;
+  error?: string;
+}
+
+export interface SwarmState {
+  tasks: SwarmTaskProgress[];
+  usage: Usage;
+  /** Merges that landed on the integration branch, in order. */
+  merged: { task: string; commit: string; resolvedConflicts: string[] }[];
+  integrationHead?: string;
+  running: number;
+  /** A session stopped because the intent's budget was spent. */
+  budgetExceeded?: boolean;
+}
+
+export interface SwarmOutcome {
+  sessions: SessionResult[];
+  failed: { task: string; code: string; message: string }[];
+  filesChanged: string[];
+}
+
+export const integrationBranchOf = (intentId: string) => `dash/${intentId}/result`;
+export const taskBranchOf = (intentId: string, key: string) => `dash/${intentId}/task-${key}`;
+
+type TaskResult = { ok: true; session: SessionResult } | { ok: false };
+
+export async function runSwarm(
+  input: IntentInput,
+  tasks: PlannedTaskInput[],
+  gateCommand: string | undefined,
+  state: SwarmState,
+  plannerUsage: Usage,
+): Promise<SwarmOutcome> {
+  const budget = input.budget && { ...input.budget, spentOutsideSessions: { ...plannerUsage } };
+  // Once the budget is spent, no task starts; running ones stop themselves (activities/budget.ts).
+  const budgetSpent = () => Boolean(budget && (state.budgetExceeded || isOverBudget(budget, state.usage)));
+  const limit = input.concurrency ?? 8;
+  const failed: SwarmOutcome['failed'] = [];
+  const sessions: SessionResult[] = [];
+  const filesChanged = new Set<string>();
+  const entry = (key: string) => state.tasks.find((t) => t.key === key)!;
+  const fail = async (task: PlannedTaskInput, code: string, message: string) => {
+    const skipped = code === 'dependency_failed' || code === 'budget_exceeded';
+    if (code === 'BudgetExceeded') state.budgetExceeded = true;
+    failed.push({ task: task.id, code, message });
+    Object.assign(entry(task.id), { status: skipped ? 'skipped' : 'failed', error: message });
+    await projection.markTask({
+      taskId: `${input.intentId}-${task.id}`,
+      status: skipped ? 'cancelled' : 'failed',
+      error: { code, message: message.slice(0, 4_000) },
+    });
+  };
+  const sessionInput = (
+    over: Partial<SessionInput> & Pick<SessionInput, 'taskKey' | 'baseSha' | 'title' | 'prompt' | 'role'>,
+  ): SessionInput => ({
+    intentId: input.intentId,
+    taskId: `${input.intentId}-${over.taskKey}`,
+    sessionId: `${input.intentId}-${over.taskKey}`,
+    repoPath: input.repoPath,
+    branch: taskBranchOf(input.intentId, over.taskKey),
+    worktreeRoot: input.worktreeRoot,
+    agentTaskQueue: input.agentTaskQueue,
+    cleanup: input.cleanup,
+    worktreeTtlMs: input.worktreeTtlMs,
+    heartbeatTimeoutMs: input.agentHeartbeatTimeoutMs,
+    timeoutMs: input.agentTimeoutMs,
+    maxFixAttempts: input.maxFixAttempts,
+    ...(input.reviewRounds && { review: { maxRounds: input.reviewRounds } }),
+    ...(budget && { budget }),
+    ...over,
+  });
+  const child = (args: SessionInput) =>
+    executeChild(AgentSessionWorkflow, {
+      workflowId: `${input.intentId}-task-${args.taskKey}`,
+      args: [args],
+    });
+
+  // The merge queue: one merge at a time, in the order tasks finish.
+  let queue: Promise<void> = Promise.resolve();
+  const refine = async (task: PlannedTaskInput, session: SessionResult): Promise<void> => {
+    entry(task.id).status = 'merging';
+    const merge = (branch: string) =>
+      quick.mergeIntoIntegration({
+        repoPath: input.repoPath,
+        integrationBranch: integrationBranchOf(input.intentId),
+        baseSha: input.baseSha,
+        branch,
+        ...(gateCommand && { gateCommand }),
+        message: `Intent ${input.intentId}, task ${task.id}: ${task.title}`,
+      });
+    let step = await merge(session.branch);
+    let resolved: string[] = [];
+    if (step.status === 'conflict') {
+      // A Refinery agent finishes the merge in a fresh worktree; its branch then goes through
+      // the same gate, so a resolution is never trusted untested.
+      resolved = step.files;
+      const resolver: PlannedTaskInput = {
+        id: `resolve-${task.id}`,
+        title: `Resolve merge conflicts of ${task.id}`,
+        prompt: conflictPrompt(session.branch, step.files, task),
+        role: 'refinery',
+        dependsOn: [task.id],
+      };
+      try {
+        await projection.addTask({ intentId: input.intentId, task: resolver });
+        const resolution = await child(
+          sessionInput({
+            taskKey: resolver.id,
+            baseSha: step.head,
+            title: resolver.title,
+            prompt: resolver.prompt,
+            role: 'refinery',
+            review: undefined,
+            mergeBranch: session.branch,
+            ...(task.acceptance?.length && { acceptance: task.acceptance }),
+          }),
+        );
+        addUsage(state.usage, resolution.usage);
+        step = await merge(resolution.branch);
+      } catch (err) {
+        return fail(
+          task,
+          'merge_conflict',
+          `conflicts in ${resolved.join(', ')} could not be resolved: ${describe(err)}`,
+        );
+      }
+    }
+    if (step.status !== 'merged') {
+      const message = step.status === 'gate_failed' ? step.output : `conflicts in ${step.files.join(', ')}`;
+      const code = step.status === 'gate_failed' ? 'gate_failed' : 'merge_conflict';
+      return fail(task, code, message);
+    }
+    for (const f of step.filesChanged) filesChanged.add(f);
+    state.integrationHead = step.commit;
+    if (!step.alreadyMerged)
+      state.merged.push({ task: task.id, commit: step.commit, resolvedConflicts: resolved });
+    entry(task.id).status = 'merged';
+  };
+
+  // On a retry, tasks that landed in the first run stand as they are.
+  const landed = new Map((input.retry?.landed ?? []).map((l) => [l.key, l]));
+  const started = new Map<string, Promise<TaskResult>>();
+  const run = (task: PlannedTaskInput): Promise<TaskResult> => {
+    const existing = started.get(task.id);
+    if (existing) return existing;
+    const result = (async (): Promise<TaskResult> => {
+      const done = landed.get(task.id);
+      if (done) {
+        entry(task.id).status = 'merged';
+        const usage = { input: 0, output: 0, cost: 0 };
+        const session = {
+          taskKey: task.id,
+          sessionId: `${input.intentId}-${task.id}`,
+          ...done,
+          filesChanged: [],
+          usage,
+          agentMs: 0,
+        };
+        return { ok: true, session };
+      }
+      const deps = await Promise.all(task.dependsOn.map((d) => run(tasks.find((t) => t.id === d)!)));
+      const blocked = task.dependsOn.filter((_, i) => !deps[i]!.ok);
+      if (blocked.length) {
+        const message = `skipped: it depends on ${blocked.join(', ')}, which failed`;
+        await fail(task, 'dependency_failed', message);
+        return { ok: false };
+      }
+      const depSessions = deps.flatMap((d) => (d.ok ? [d.session] : []));
+      await condition(() => state.running < limit);
+      if (budgetSpent()) {
+        await fail(task, 'budget_exceeded', 'not started: the intent budget is spent');
+        return { ok: false };
+      }
+      state.running++;
+      let session: SessionResult;
+      try {
+        entry(task.id).status = 'running';
+        session = await child(
+          sessionInput({
+            taskKey: task.id,
+            baseSha: await baseFor(input, task, depSessions),
+            title: task.title,
+            prompt: task.prompt,
+            role: task.role,
+            runtime: task.runtime,
+            ...(task.acceptance?.length && { acceptance: task.acceptance }),
+          }),
+        );
+      } catch (err) {
+        await fail(task, failureCode(err), describe(err));
+        return { ok: false };
+      } finally {
+        state.running--;
+      }
+      addUsage(state.usage, session.usage);
+      entry(task.id).fixes = session.fixes;
+      sessions.push(session);
+      const merged = (queue = queue.then(() =>
+        refine(task, session).catch((err: unknown) =>
+          fail(task, failureCode(err, 'merge_failed'), describe(err)),
+        ),
+      ));
+      await merged;
+      return entry(task.id).status === 'merged' ? { ok: true, session } : { ok: false };
+    })();
+    started.set(task.id, result);
+    return result;
+  };
+  await Promise.all(tasks.map(run));
+  return { sessions, failed, filesChanged: [...filesChanged].sort() };
+}
+
+function conflictPrompt(branch: string, files: string[], task: PlannedTaskInput): string {
+  return `Branch ${branch} (task "${task.title}") is being merged into this worktree and conflicts in: ${files.join(', ')}. Resolve every conflict so that both sides keep their intent, remove all conflict markers, and check that the code still works. The task was:\n${task.prompt}\nDo not run git commands; Dash commits the merge.`;
+}
+
+/** A task builds on its dependencies' work: one dependency is its base, several are merged first. */
+async function baseFor(input: IntentInput, task: PlannedTaskInput, deps: SessionResult[]): Promise<string> {
+  if (deps.length === 0) return input.baseSha;
+  if (deps.length === 1) return deps[0]!.commit;
+  const merged = await quick.mergeBranches({
+    intentId: input.intentId,
+    repoPath: input.repoPath,
+    baseSha: input.baseSha,
+    branches: deps.map((d) => d.branch),
+    target: `dash/${input.intentId}/base-${task.id}`,
+    message: `Intent ${input.intentId}: base for task ${task.id}`,
+  });
+  return merged.commit;
+}
+
+export function addUsage(total: Usage, u: Usage): void {
+  total.input += u.input;
+  total.output += u.output;
+  total.cost += u.cost;
+}
+
+/** The stable code of the innermost ApplicationFailure in a chain of causes. */
+export function failureCode(err: unknown, fallback = 'task_failed'): string {
+  let cur: unknown = err;
+  while (cur instanceof Error) {
+    if (cur instanceof ApplicationFailure && cur.type) return cur.type;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return fallback;
+}
+
+export function describe(err: unknown): string {
+  const parts: string[] = [];
+  let cur: unknown = err;
+  while (cur instanceof Error && parts.length < 5) {
+    parts.push(cur.message);
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return parts.filter(Boolean).join(': ') || String(err);
+}

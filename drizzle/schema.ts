@@ -22,7 +22,9 @@ const tenantId = () => text('tenant_id').notNull().default('default');
 export const intentStatuses = [
   'queued',
   'planning',
+  'awaiting_approval',
   'running',
+  'paused',
   'merging',
   'completed',
   'failed',

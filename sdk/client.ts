@@ -2,7 +2,17 @@
 export interface IntentView {
   id: string;
   intent: string;
-  status: 'queued' | 'planning' | 'running' | 'merging' | 'completed' | 'failed' | 'cancelled';
+  status:
+    | 'queued'
+    | 'planning'
+    | 'awaiting_approval'
+    | 'running'
+    | 'paused'
+    | 'merging'
+    | 'completed'
+    | 'failed'
+    | 'budget_exceeded'
+    | 'cancelled';
   repo: string;
   base_branch: string;
   result_branch: string | null;
@@ -212,6 +222,7 @@ export class DashClient {
     max_fix_attempts?: number;
     review_rounds?: number;
     budget?: { usd?: number; tokens?: number };
+    approve_plan?: boolean;
   }): Promise<IntentView> {
     return this.request('POST', '/api/v1/intents', input);
   }
@@ -226,6 +237,22 @@ export class DashClient {
 
   cancelIntent(id: string): Promise<{ id: string; cancelling: true }> {
     return this.request('POST', `/api/v1/intents/${encodeURIComponent(id)}/cancel`, {});
+  }
+
+  /** Decide the plan of an intent created with approve_plan. */
+  decidePlan(id: string, approve: boolean, reason?: string): Promise<{ id: string; approved: boolean }> {
+    const action = approve ? 'approve' : 'reject';
+    return this.request('POST', `/api/v1/intents/${encodeURIComponent(id)}/${action}`, {
+      ...(reason && { reason }),
+    });
+  }
+
+  pauseIntent(id: string): Promise<{ id: string; paused: true; held_sessions: number }> {
+    return this.request('POST', `/api/v1/intents/${encodeURIComponent(id)}/pause`, {});
+  }
+
+  resumeIntent(id: string): Promise<{ id: string; resumed: true; released_sessions: number }> {
+    return this.request('POST', `/api/v1/intents/${encodeURIComponent(id)}/resume`, {});
   }
 
   listIntents(query: { limit?: number; cursor?: string; status?: string } = {}): Promise<Page<IntentView>> {

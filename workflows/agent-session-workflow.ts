@@ -78,6 +78,12 @@ export const pauseUpdate = defineUpdate<{ queued: true }, []>('pause');
 export const resumeUpdate = defineUpdate<{ resumed: true }, [string]>('resume');
 export const navigateUpdate = defineUpdate<{ branchEntryId: string }, [string, string]>('navigate');
 export const compactUpdate = defineUpdate<{ tokensBefore: number; summary: string }, [string]>('compact');
+/**
+ * The swarm holds (true) or releases (false) its sessions. A signal, not an update, because a
+ * workflow can only signal another: a held session pauses its run (or does not start the next
+ * one) and holds no process; a release resumes it where it was.
+ */
+export const holdSignal = defineSignal<[boolean]>('hold');
 
 const addUsage = (a: Usage, b: Usage): Usage => ({
   input: a.input + b.input,
@@ -104,10 +110,13 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
   // A session that continued as new right after a resume starts with that resume pending.
   let resume: { reason?: string; message?: string } | undefined =
     carry && !carry.paused ? (carry.resume ?? {}) : undefined;
-  const queue = (kind: 'steer' | 'abort', message?: string) =>
+  let held = carry?.hold?.held ?? false;
+  let holds = 0;
+  let pausedByHold = carry?.hold?.pausedByHold ?? false;
+  const queue = (kind: 'steer' | 'abort', message?: string, requestId?: string) =>
     projection.queueControl({
       sessionId: input.sessionId,
-      requestId: `${workflowInfo().workflowId}/${currentUpdateInfo()?.id ?? kind}`,
+      requestId: `${workflowInfo().workflowId}/${requestId ?? currentUpdateInfo()?.id ?? kind}`,
       kind,
       message,
     });
@@ -165,6 +174,19 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
       },
     },
   );
+  setHandler(holdSignal, async (hold) => {
+    held = hold;
+    if (hold && state.status === 'running') {
+      pausedByHold = true;
+      pauseRequested = true;
+      setStatus('pausing');
+      // Each hold is its own control row: the queue ignores a request id it has seen.
+      await queue('abort', undefined, `hold-${workflowInfo().runId}-${++holds}`);
+    } else if (!hold && pausedByHold && state.status === 'paused' && !resume) {
+      pausedByHold = false;
+      resume = {};
+    }
+  });
   setHandler(
     pauseUpdate,
     async () => {
@@ -299,6 +321,16 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
     await condition(() => (resume !== undefined && !compacting) || abortRequested);
     return !abortRequested;
   };
+  /** Waits while the swarm holds the session; false when it was aborted instead. */
+  const waitWhileHeld = async (): Promise<boolean> => {
+    // No run is paused here, so the release has nothing to resume: the loop goes on by itself.
+    pausedByHold = false;
+    setStatus('paused');
+    state.currentTool = null;
+    await projection.markSession({ ...record, status: 'paused', usage: state.usage });
+    await condition(() => !held || abortRequested);
+    return !abortRequested;
+  };
   const carryOn = async (paused: boolean): Promise<never> => {
     // Updates still running would be lost with this run's history.
     await condition(allHandlersFinished);
@@ -313,6 +345,7 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
         paused,
         fixes,
         ...(resume && { resume }),
+        ...((held || pausedByHold) && { hold: { held, pausedByHold } }),
       },
     });
   };
@@ -344,6 +377,8 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
     let committed: { commit: string; filesChanged: string[] };
     for (let round = 1; ; round++) {
       for (;;) {
+        // A session held by its swarm between runs waits before it starts the next one.
+        if (held && !(await waitWhileHeld())) throw abortedFailure(state.error);
         await projection.markSession({ ...record, status: 'running', worktreePath: prepared.path });
         await projection.markTask({ taskId: input.taskId, status: 'running', branch: input.branch });
         setStatus('running');

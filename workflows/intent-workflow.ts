@@ -4,7 +4,9 @@
 import {
   ApplicationFailure,
   CancellationScope,
+  condition,
   defineQuery,
+  defineUpdate,
   isCancellation,
   proxyActivities,
   setHandler,
@@ -19,6 +21,7 @@ import {
   failureCode,
   integrationBranchOf,
   runSwarm,
+  SwarmHold,
   taskBranchOf,
   type SwarmState,
 } from './swarm.js';
@@ -36,7 +39,15 @@ const planner = proxyActivities<DashActivities>({
   },
 });
 
-export type IntentPhase = 'planning' | 'running' | 'completed' | 'failed' | 'budget_exceeded' | 'cancelled';
+export type IntentPhase =
+  | 'planning'
+  | 'awaiting_approval'
+  | 'running'
+  | 'paused'
+  | 'completed'
+  | 'failed'
+  | 'budget_exceeded'
+  | 'cancelled';
 
 export interface IntentProgress extends SwarmState {
   phase: IntentPhase;
@@ -48,6 +59,14 @@ export interface IntentProgress extends SwarmState {
 }
 
 export const intentProgressQuery = defineQuery<IntentProgress>('intentProgress');
+/** Approve or reject the plan of an intent started with approvePlan, before any agent starts. */
+export const planDecisionUpdate = defineUpdate<
+  { approved: boolean },
+  [{ approve: boolean; reason?: string }]
+>('planDecision');
+/** Pause: no session starts and running ones pause their agents; resume lets them go on. */
+export const pauseSwarmUpdate = defineUpdate<{ paused: true; held: number }, []>('pauseSwarm');
+export const resumeSwarmUpdate = defineUpdate<{ resumed: true; released: number }, []>('resumeSwarm');
 
 export const resultBranchOf = integrationBranchOf;
 export { taskBranchOf };
@@ -65,6 +84,39 @@ export async function IntentWorkflow(input: IntentInput): Promise<IntentResult> 
     progress.phase = phase;
     upsertSearchAttributes([{ key: DashStatus, value: phase }]);
   };
+  let decision: { approve: boolean; reason?: string } | undefined;
+  setHandler(
+    planDecisionUpdate,
+    (d) => {
+      decision = d;
+      return Promise.resolve({ approved: d.approve });
+    },
+    {
+      validator: (d) => {
+        if (typeof d?.approve !== 'boolean') throw new Error('A plan decision needs approve: true or false.');
+        if (progress.phase !== 'awaiting_approval' || decision)
+          throw new Error(`The intent is ${progress.phase}; only a plan awaiting approval can be decided.`);
+      },
+    },
+  );
+  const hold = new SwarmHold();
+  const setPaused = async (paused: boolean) => {
+    setPhase(paused ? 'paused' : 'running');
+    await projection.markIntent({ intentId: input.intentId, status: paused ? 'paused' : 'running' });
+    return hold.set(paused);
+  };
+  setHandler(pauseSwarmUpdate, async () => ({ paused: true as const, held: await setPaused(true) }), {
+    validator: () => {
+      if (progress.phase !== 'running')
+        throw new Error(`The intent is ${progress.phase}; only a running swarm can be paused.`);
+    },
+  });
+  setHandler(resumeSwarmUpdate, async () => ({ resumed: true as const, released: await setPaused(false) }), {
+    validator: () => {
+      if (progress.phase !== 'paused')
+        throw new Error(`The intent is ${progress.phase}; only a paused swarm can be resumed.`);
+    },
+  });
   upsertSearchAttributes([
     { key: DashKind, value: 'intent' },
     { key: DashIntentId, value: input.intentId },
@@ -90,9 +142,21 @@ export async function IntentWorkflow(input: IntentInput): Promise<IntentResult> 
     progress.gate = input.gateCommand ?? plan.gate;
     await projection.savePlan({ intentId: input.intentId, plan, input, usage: progress.usage });
 
+    // A retry runs a plan that was already approved.
+    if (input.approvePlan && !input.retry) {
+      setPhase('awaiting_approval');
+      await projection.markIntent({ intentId: input.intentId, status: 'awaiting_approval' });
+      await condition(() => decision !== undefined);
+      if (!decision!.approve) {
+        throw ApplicationFailure.nonRetryable(
+          `The plan was rejected${decision!.reason ? `: ${decision!.reason}` : ''}; no agent started.`,
+          'PlanRejected',
+        );
+      }
+    }
     setPhase('running');
     await projection.markIntent({ intentId: input.intentId, status: 'running' });
-    const outcome = await runSwarm(input, plan.tasks, progress.gate, progress, plan.usage);
+    const outcome = await runSwarm(input, plan.tasks, progress.gate, progress, plan.usage, hold);
     progress.resultBranch = progress.integrationHead ? resultBranch : undefined;
     if (progress.budgetExceeded) {
       throw ApplicationFailure.nonRetryable(
@@ -151,7 +215,12 @@ export async function IntentWorkflow(input: IntentInput): Promise<IntentResult> 
         progress.error = `cancelled; ${progress.compensations.join('; ')}`;
       }
       const code = cancelled ? 'cancelled' : failureCode(err, 'intent_failed');
-      const status = cancelled ? 'cancelled' : code === 'BudgetExceeded' ? 'budget_exceeded' : 'failed';
+      const status =
+        cancelled || code === 'PlanRejected'
+          ? 'cancelled'
+          : code === 'BudgetExceeded'
+            ? 'budget_exceeded'
+            : 'failed';
       setPhase(status);
       // Work that merged stays on the result branch: a failed task never takes the others with it.
       await projection.markIntent({

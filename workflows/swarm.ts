@@ -2,9 +2,9 @@
 // child per task, and the Refinery's merge queue. A task is done when its acceptance checks pass
 // in its worktree and its branch has merged through the gate, never because the agent says so.
 // A failed task fails alone: tasks that do not depend on it go on, those that do are skipped.
-import { ApplicationFailure, condition, executeChild } from '@temporalio/workflow';
+import { ApplicationFailure, condition, startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
 import { projection, quick } from './activity-proxies.js';
-import { AgentSessionWorkflow } from './agent-session-workflow.js';
+import { AgentSessionWorkflow, holdSignal } from './agent-session-workflow.js';
 import { isOverBudget } from './budget.js';
 import type { IntentInput, PlannedTaskInput, SessionInput, SessionResult, Usage } from './types.js';
 
@@ -40,12 +40,43 @@ export const taskBranchOf = (intentId: string, key: string) => `dash/${intentId}
 
 type TaskResult = { ok: true; session: SessionResult } | { ok: false };
 
+/**
+ * A paused swarm starts no session and holds the ones that run: each pauses its agent (no
+ * process left) until the swarm is resumed, then goes on where it was.
+ */
+export class SwarmHold {
+  paused = false;
+  private readonly sessions = new Map<string, ChildWorkflowHandle<typeof AgentSessionWorkflow>>();
+
+  async set(paused: boolean): Promise<number> {
+    this.paused = paused;
+    const running = [...this.sessions.values()];
+    await Promise.all(running.map((h) => this.signal(h, paused)));
+    return running.length;
+  }
+
+  async track(handle: ChildWorkflowHandle<typeof AgentSessionWorkflow>): Promise<void> {
+    this.sessions.set(handle.workflowId, handle);
+    if (this.paused) await this.signal(handle, true);
+  }
+
+  untrack(workflowId: string): void {
+    this.sessions.delete(workflowId);
+  }
+
+  private async signal(h: ChildWorkflowHandle<typeof AgentSessionWorkflow>, hold: boolean) {
+    // A session that ended between the bookkeeping and the signal has nothing left to hold.
+    await h.signal(holdSignal, hold).catch(() => undefined);
+  }
+}
+
 export async function runSwarm(
   input: IntentInput,
   tasks: PlannedTaskInput[],
   gateCommand: string | undefined,
   state: SwarmState,
   plannerUsage: Usage,
+  hold: SwarmHold = new SwarmHold(),
 ): Promise<SwarmOutcome> {
   const budget = input.budget && { ...input.budget, spentOutsideSessions: { ...plannerUsage } };
   // Once the budget is spent, no task starts; running ones stop themselves (activities/budget.ts).
@@ -85,11 +116,18 @@ export async function runSwarm(
     ...(budget && { budget }),
     ...over,
   });
-  const child = (args: SessionInput) =>
-    executeChild(AgentSessionWorkflow, {
+  const child = async (args: SessionInput): Promise<SessionResult> => {
+    const handle = await startChild(AgentSessionWorkflow, {
       workflowId: `${input.intentId}-task-${args.taskKey}`,
       args: [args],
     });
+    await hold.track(handle);
+    try {
+      return await handle.result();
+    } finally {
+      hold.untrack(handle.workflowId);
+    }
+  };
 
   // The merge queue: one merge at a time, in the order tasks finish.
   let queue: Promise<void> = Promise.resolve();
@@ -182,7 +220,10 @@ export async function runSwarm(
         return { ok: false };
       }
       const depSessions = deps.flatMap((d) => (d.ok ? [d.session] : []));
-      await condition(() => state.running < limit);
+      // Conditions that come true together all wake up in one activation: each waiter checks
+      // again before it takes a slot, so the limit holds even when several wait for the same one.
+      const mayStart = () => state.running < limit && !hold.paused;
+      while (!mayStart()) await condition(mayStart);
       if (budgetSpent()) {
         await fail(task, 'budget_exceeded', 'not started: the intent budget is spent');
         return { ok: false };

@@ -48,6 +48,8 @@ export interface IntentInput {
   /** Review rounds per task (0: no review). */
   reviewRounds?: number;
   budget?: { usd?: number; tokens?: number };
+  /** Wait for the plan to be approved (an update) before any agent starts. */
+  approvePlan?: boolean;
   /** A retry (`dash swarm retry`): the plan of the first run, and the tasks that already landed. */
   retry?: { plan: PlanResult; landed: { key: string; branch: string; commit: string }[] };
 }
@@ -119,6 +121,8 @@ export interface SessionCarry {
   fixes?: number;
   /** The next run continues the conversation, for this reason, with this message. */
   resume?: { reason?: string; message?: string };
+  /** The swarm holds the session (and paused it, when true): its release resumes it. */
+  hold?: { held: boolean; pausedByHold: boolean };
 }
 
 export interface SessionResult {

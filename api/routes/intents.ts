@@ -1,5 +1,6 @@
 // /api/v1/intents: start an intent (a Temporal workflow) and read its projection.
 import crypto from 'node:crypto';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { and, eq, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -9,7 +10,13 @@ import { branchContains } from '../../core/merge.js';
 import { inspectRepo } from '../../core/git.js';
 import { agentTaskQueueOf } from '../../core/task-queues.js';
 import * as s from '../../drizzle/schema.js';
-import { resultBranchOf, type IntentWorkflow } from '../../workflows/intent-workflow.js';
+import {
+  pauseSwarmUpdate,
+  planDecisionUpdate,
+  resultBranchOf,
+  resumeSwarmUpdate,
+  type IntentWorkflow,
+} from '../../workflows/intent-workflow.js';
 import type { IntentInput, PlanResult } from '../../workflows/types.js';
 import { DashIntentId, DashKind } from '../../workflows/search-attributes.js';
 import type { ApiDeps } from '../context.js';
@@ -36,8 +43,12 @@ const CreateIntent = z
       .strict()
       .refine((b) => b.usd !== undefined || b.tokens !== undefined, 'a budget needs usd or tokens')
       .optional(),
+    /** Plan first, then wait for POST /:id/approve (or /reject) before any agent starts. */
+    approve_plan: z.boolean().optional(),
   })
   .strict();
+
+const Decision = z.object({ reason: z.string().trim().max(2_000).optional() }).strict();
 
 const IntentId = z.object({
   id: z.string().regex(/^int-[a-z0-9]{10}$/, 'intent ids look like int-xxxxxxxxxx'),
@@ -52,6 +63,22 @@ export const newIntentId = () =>
   `int-${crypto.randomBytes(8).readBigUInt64BE().toString(36).padStart(13, '0').slice(-10)}`;
 
 type IntentRow = typeof s.intents.$inferSelect;
+
+/** The workflow's validators refuse an update the intent cannot take in its current phase. */
+async function control<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError) {
+      const cause =
+        err instanceof WorkflowUpdateFailedError
+          ? (err.cause?.message ?? err.message)
+          : 'the intent has ended';
+      throw new DashError('intent_state_conflict', `The intent cannot take this now: ${cause}`, 409);
+    }
+    throw err;
+  }
+}
 
 export function intentRoutes(deps: ApiDeps) {
   const { db } = deps.database;
@@ -74,6 +101,12 @@ export function intentRoutes(deps: ApiDeps) {
     updated_at: row.updatedAt.toISOString(),
     completed_at: row.completedAt?.toISOString() ?? null,
   });
+
+  const find = async (id: string) => {
+    const [row] = await db.select().from(s.intents).where(eq(s.intents.id, id));
+    if (!row) throw new NotFoundError('intent', id);
+    return row;
+  };
 
   return new Hono()
     .post('/', validate('json', CreateIntent), async (c) => {
@@ -112,6 +145,7 @@ export function intentRoutes(deps: ApiDeps) {
               maxFixAttempts: body.max_fix_attempts ?? deps.config.swarm.maxFixAttempts,
               reviewRounds: body.review_rounds ?? deps.config.swarm.reviewRounds,
               ...(body.budget && { budget: body.budget }),
+              ...(body.approve_plan && { approvePlan: true }),
               ...((body.gate ?? deps.config.swarm.gateCommand) && {
                 gateCommand: body.gate ?? deps.config.swarm.gateCommand,
               }),
@@ -207,7 +241,7 @@ export function intentRoutes(deps: ApiDeps) {
       const { id } = c.req.valid('param');
       const [row] = await db.select().from(s.intents).where(eq(s.intents.id, id));
       if (!row) throw new NotFoundError('intent', id);
-      if (!['queued', 'planning', 'running', 'merging'].includes(row.status))
+      if (!['queued', 'planning', 'awaiting_approval', 'running', 'paused', 'merging'].includes(row.status))
         throw new DashError(
           'intent_not_running',
           `Intent ${id} is ${row.status}; there is nothing to cancel.`,
@@ -215,6 +249,40 @@ export function intentRoutes(deps: ApiDeps) {
         );
       await deps.temporal.workflow.getHandle(row.workflowId).cancel();
       return c.json({ id, cancelling: true }, 202);
+    })
+    .post('/:id/approve', validate('param', IntentId), validate('json', Decision), async (c) => {
+      const row = await find(c.req.valid('param').id);
+      const { reason } = c.req.valid('json');
+      await control(() =>
+        deps.temporal.workflow
+          .getHandle(row.workflowId)
+          .executeUpdate(planDecisionUpdate, { args: [{ approve: true, ...(reason && { reason }) }] }),
+      );
+      return c.json({ id: row.id, approved: true }, 202);
+    })
+    .post('/:id/reject', validate('param', IntentId), validate('json', Decision), async (c) => {
+      const row = await find(c.req.valid('param').id);
+      const { reason } = c.req.valid('json');
+      await control(() =>
+        deps.temporal.workflow
+          .getHandle(row.workflowId)
+          .executeUpdate(planDecisionUpdate, { args: [{ approve: false, ...(reason && { reason }) }] }),
+      );
+      return c.json({ id: row.id, approved: false }, 202);
+    })
+    .post('/:id/pause', validate('param', IntentId), async (c) => {
+      const row = await find(c.req.valid('param').id);
+      const r = await control(() =>
+        deps.temporal.workflow.getHandle(row.workflowId).executeUpdate(pauseSwarmUpdate),
+      );
+      return c.json({ id: row.id, paused: true, held_sessions: r.held }, 202);
+    })
+    .post('/:id/resume', validate('param', IntentId), async (c) => {
+      const row = await find(c.req.valid('param').id);
+      const r = await control(() =>
+        deps.temporal.workflow.getHandle(row.workflowId).executeUpdate(resumeSwarmUpdate),
+      );
+      return c.json({ id: row.id, resumed: true, released_sessions: r.released }, 202);
     })
     .get('/:id', validate('param', IntentId), async (c) => {
       const { id } = c.req.valid('param');

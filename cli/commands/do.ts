@@ -1,4 +1,5 @@
 import path from 'node:path';
+import readline from 'node:readline/promises';
 import { Args, Errors, Flags } from '@oclif/core';
 import type { IntentDetail } from '../../sdk/client.js';
 import { DashCommand, EXIT } from '../base.js';
@@ -13,6 +14,7 @@ export default class Do extends DashCommand {
     '<%= config.bin %> do "fix the failing test" --repo . --base-branch main --json',
     '<%= config.bin %> do "update the README" --no-wait',
     '<%= config.bin %> do "add OAuth to the API" --gate "npm test" --concurrency 4',
+    '<%= config.bin %> do "split the billing module" --approve-plan',
   ];
   static override args = {
     intent: Args.string({ description: 'what you want done, in plain words', required: true }),
@@ -53,6 +55,10 @@ export default class Do extends DashCommand {
         'a Reviewer reads each task; its change requests go back to the worker up to this many rounds (env DASH_REVIEW_ROUNDS, default 0: off)',
       min: 0,
       max: 5,
+    }),
+    'approve-plan': Flags.boolean({
+      description:
+        'show the plan and wait for approval before any agent starts (asked here on a terminal, else: dash swarm approve <id>)',
     }),
     wait: Flags.boolean({ description: 'follow the intent until it ends', default: true, allowNo: true }),
     'poll-interval': Flags.integer({
@@ -105,6 +111,7 @@ export default class Do extends DashCommand {
           ...(flags['budget-tokens'] !== undefined && { tokens: flags['budget-tokens'] }),
         },
       }),
+      ...(flags['approve-plan'] && { approve_plan: true }),
     });
     this.progress(`Intent ${created.id} accepted for ${created.repo} (${created.base_branch}).`);
     this.progress(`Temporal Web UI: ${created.web_ui_url}`);
@@ -154,9 +161,30 @@ export default class Do extends DashCommand {
           `[${elapsed}]   task ${task.key}: ${task.status}${extra} - ${task.title}`,
         );
       }
+      if (detail.status === 'awaiting_approval' && !seen.has('plan')) {
+        seen.set('plan', 'shown');
+        await this.askApproval(detail);
+      }
       if (['completed', 'failed', 'budget_exceeded', 'cancelled'].includes(detail.status)) return detail;
       await new Promise((r) => setTimeout(r, intervalMs));
     }
+  }
+
+  /** Shows the plan; on a terminal asks for the decision, else says how to give it. */
+  private async askApproval(detail: IntentDetail): Promise<void> {
+    this.progress(`Plan of ${detail.id}, waiting for approval (no agent has started):`);
+    for (const t of detail.tasks) {
+      const after = t.depends_on.length ? ` (after ${t.depends_on.join(', ')})` : '';
+      this.progress(`  ${t.key}: ${t.title}${after}`);
+    }
+    if (!process.stdin.isTTY || this.jsonEnabled()) {
+      this.progress(`Approve it with: dash swarm approve ${detail.id}   (or --reject --reason "...")`);
+      return;
+    }
+    const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+    const answer = (await rl.question('Run this plan? [y/N] ')).trim().toLowerCase();
+    rl.close();
+    await this.client().decidePlan(detail.id, answer === 'y' || answer === 'yes', 'answered at the prompt');
   }
 
   private printSummary(final: IntentDetail): void {
@@ -182,6 +210,10 @@ function describeStatus(d: IntentDetail): string {
       return `running ${d.tasks.length} task(s) in separate worktrees`;
     case 'merging':
       return 'merging task branches into the result branch';
+    case 'awaiting_approval':
+      return 'planned: waiting for the plan to be approved';
+    case 'paused':
+      return `paused: no agent runs until dash swarm resume ${d.id}`;
     default:
       return d.status;
   }

@@ -1,0 +1,195 @@
+// Controls over a whole swarm: plan approval before any agent starts, and pause/resume of a
+// running swarm (no session starts, running agents pause and hold no process). Real Temporal,
+// real Pi against the rehearsal server, real git.
+import fs from 'node:fs';
+import path from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as s from '../../drizzle/schema.js';
+import type { Rule } from '../../rehearsal/scenario.js';
+import type { IntentWorkflow } from '../../workflows/intent-workflow.js';
+import { callApi } from '../helpers/api.js';
+import { isAlive, waitFor } from '../helpers/processes.js';
+import { gitIn, makeRepo } from '../helpers/repo.js';
+import { sessionRow, waitForTool } from '../helpers/sessions.js';
+import { startTestStack, type TestStack } from '../helpers/stack.js';
+import { recordHistories } from '../helpers/temporal.js';
+
+const planRule = (name: string, trigger: string, tasks: unknown[]): Rule => ({
+  name,
+  when: { system: 'Dash planner', user: trigger },
+  steps: [{ text: JSON.stringify({ summary: name, tasks }) }],
+});
+
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await startTestStack({
+    dbKind: 'postgres',
+    scenarios: [
+      {
+        name: 'swarm-controls',
+        rules: [
+          planRule('sc-approval-plan', 'approval drill', [
+            { id: 'x', title: 'X', prompt: 'SC-X', dependsOn: [] },
+            { id: 'y', title: 'Y', prompt: 'SC-Y', dependsOn: ['x'] },
+          ]),
+          {
+            name: 'sc-x',
+            when: { user: 'SC-X', hasTools: true },
+            steps: [
+              { tool: { name: 'write', arguments: { path: 'x.txt', content: 'x\n' } } },
+              { text: 'x done' },
+            ],
+          },
+          {
+            name: 'sc-y',
+            when: { user: 'SC-Y', hasTools: true },
+            steps: [
+              { tool: { name: 'write', arguments: { path: 'y.txt', content: 'y\n' } } },
+              { text: 'y done' },
+            ],
+          },
+
+          planRule('sc-hold-plan', 'hold drill', [
+            { id: 'first', title: 'First', prompt: 'SC-FIRST', dependsOn: [] },
+            { id: 'second', title: 'Second', prompt: 'SC-SECOND', dependsOn: [] },
+          ]),
+          // The resumed run restates the task after the reason: this rule must come first.
+          {
+            name: 'sc-first-resumed',
+            when: { user: 'paused and is now resumed[\\s\\S]*SC-FIRST', hasTools: true },
+            steps: [
+              { tool: { name: 'write', arguments: { path: 'first.txt', content: 'first\n' } } },
+              { text: 'first done after the pause' },
+            ],
+          },
+          {
+            name: 'sc-first',
+            when: { user: 'SC-FIRST', hasTools: true },
+            steps: [
+              { tool: { name: 'write', arguments: { path: 'draft.txt', content: 'draft\n' } } },
+              { tool: { name: 'bash', arguments: { command: 'sleep 60 & echo $! > sleeper.pid; wait' } } },
+              { text: 'not reached: the swarm pause stops the bash tool' },
+            ],
+          },
+          {
+            name: 'sc-second',
+            when: { user: 'SC-SECOND', hasTools: true },
+            steps: [
+              { tool: { name: 'write', arguments: { path: 'second.txt', content: 'second\n' } } },
+              { text: 'second done' },
+            ],
+          },
+        ],
+      },
+    ],
+  });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function startIntent(intent: string, extra: Record<string, unknown> = {}) {
+  const repo = makeRepo({ 'README.md': '# controls\n' });
+  const res = await callApi(stack.app, 'POST', '/api/v1/intents', { intent, repo, ...extra });
+  expect(res.status).toBe(202);
+  const id = res.body.id as string;
+  return { id, repo, handle: stack.client.workflow.getHandle<typeof IntentWorkflow>(id) };
+}
+
+const intentStatus = async (id: string) => (await callApi(stack.app, 'GET', `/api/v1/intents/${id}`)).body;
+const sessionsOf = (id: string) =>
+  stack.db.database.db.select().from(s.agentSessions).where(eq(s.agentSessions.intentId, id));
+const untilStatus = (id: string, status: string) =>
+  waitFor(async () => (await intentStatus(id)).status === status, 60_000, `intent ${id} to be ${status}`);
+
+describe('plan approval', () => {
+  it('waits with the plan and no agent until approved, then runs it', async () => {
+    const { id, repo, handle } = await startIntent('approval drill', { approve_plan: true });
+    await untilStatus(id, 'awaiting_approval');
+    const planned = await intentStatus(id);
+    expect(planned.tasks.map((t: { key: string }) => t.key)).toEqual(['x', 'y']);
+    expect(await sessionsOf(id)).toEqual([]);
+
+    // The plan is not running yet: it cannot be paused; a decision body is validated.
+    const pause = await callApi(stack.app, 'POST', `/api/v1/intents/${id}/pause`);
+    expect(pause.status).toBe(409);
+    expect(pause.body.error.code).toBe('intent_state_conflict');
+    expect((await callApi(stack.app, 'POST', `/api/v1/intents/${id}/approve`, { reason: 5 })).status).toBe(
+      400,
+    );
+    expect((await callApi(stack.app, 'POST', `/api/v1/intents/int-zzzzzzzzzz/approve`, {})).status).toBe(404);
+
+    expect((await callApi(stack.app, 'POST', `/api/v1/intents/${id}/approve`, {})).body).toEqual({
+      id,
+      approved: true,
+    });
+    // Decided once: a second decision is refused.
+    expect((await callApi(stack.app, 'POST', `/api/v1/intents/${id}/reject`, {})).status).toBe(409);
+    const result = await handle.result();
+    expect(result.filesChanged).toEqual(['x.txt', 'y.txt']);
+    expect(gitIn(repo, 'show', `${result.resultBranch}:y.txt`)).toBe('y\n');
+  });
+
+  it('a rejected plan ends the intent cancelled with the reason, and no agent ever started', async () => {
+    const { id, handle } = await startIntent('approval drill', { approve_plan: true });
+    await untilStatus(id, 'awaiting_approval');
+    const rejected = await callApi(stack.app, 'POST', `/api/v1/intents/${id}/reject`, {
+      reason: 'too many tasks',
+    });
+    expect(rejected.body).toEqual({ id, approved: false });
+    await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+    const final = await intentStatus(id);
+    expect(final.status).toBe('cancelled');
+    expect(final.error.code).toBe('PlanRejected');
+    expect(final.error.message).toContain('too many tasks');
+    expect(await sessionsOf(id)).toEqual([]);
+  });
+});
+
+describe('swarm pause and resume', () => {
+  it('pause holds running agents (no process left) and starts nothing; resume finishes every task', async () => {
+    const { id, repo, handle } = await startIntent('hold drill', { concurrency: 1 });
+    const firstId = `${id}-first`;
+    await waitForTool(stack, firstId, 'bash');
+    const worktree = (await sessionRow(stack, firstId))!.worktreePath!;
+    const pidFile = path.join(worktree, 'sleeper.pid');
+    await waitFor(
+      () => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').trim() !== '',
+      20_000,
+      'sleeper',
+    );
+    const sleeper = Number(fs.readFileSync(pidFile, 'utf8'));
+    const piPid = (await sessionRow(stack, firstId))!.pid!;
+
+    const paused = await callApi(stack.app, 'POST', `/api/v1/intents/${id}/pause`);
+    expect(paused.status).toBe(202);
+    expect(paused.body).toEqual({ id, paused: true, held_sessions: 1 });
+    await waitFor(
+      async () => (await sessionRow(stack, firstId))?.status === 'paused',
+      30_000,
+      'first paused',
+    );
+    await waitFor(() => !isAlive(piPid) && !isAlive(sleeper), 10_000, 'Pi and its bash child to exit');
+    expect((await intentStatus(id)).status).toBe('paused');
+    // The freed slot is not taken while the swarm is paused.
+    expect((await sessionsOf(id)).map((r) => r.id)).toEqual([firstId]);
+    expect((await callApi(stack.app, 'POST', `/api/v1/intents/${id}/pause`)).status).toBe(409);
+
+    const resumed = await callApi(stack.app, 'POST', `/api/v1/intents/${id}/resume`);
+    expect(resumed.body).toEqual({ id, resumed: true, released_sessions: 1 });
+    const result = await handle.result();
+    expect(result.filesChanged).toEqual(['draft.txt', 'first.txt', 'second.txt', 'sleeper.pid']);
+    expect(gitIn(repo, 'show', `${result.resultBranch}:first.txt`)).toBe('first\n');
+    // The held session went on in the same conversation: its draft survived the pause.
+    expect(gitIn(repo, 'show', `${result.resultBranch}:draft.txt`)).toBe('draft\n');
+    expect((await intentStatus(id)).status).toBe('completed');
+    await recordHistories(stack.client, {
+      'intent-workflow-paused': id,
+      'agent-session-workflow-held': `${id}-task-first`,
+    });
+  });
+});

@@ -53,6 +53,8 @@ const EnvSchema = z.object({
   DASH_MAX_FIX_ATTEMPTS: z.coerce.number().int().min(0).max(10).default(2),
   DASH_GATE_COMMAND: optionalString,
   DASH_REVIEW_ROUNDS: z.coerce.number().int().min(0).max(5).default(0),
+  DASH_RATE_LIMIT_BACKOFF_MS: z.coerce.number().int().min(1).max(600_000).default(15_000),
+  DASH_RATE_LIMIT_RETRIES: z.coerce.number().int().min(0).max(50).default(6),
   DASH_MAX_AGENT_SESSIONS: z.coerce.number().int().positive().optional(),
   ANTHROPIC_API_KEY: optionalString,
   OPENAI_API_KEY: optionalString,
@@ -95,6 +97,8 @@ export interface DashConfig {
     maxFixAttempts: number;
     gateCommand: string | undefined;
     reviewRounds: number;
+    /** A rate-limited session waits this long (doubling) before it goes on, this many times. */
+    rateLimit: { backoffMs: number; retries: number };
   };
   /** The LLM proxy: provider keys and URLs, aliases, limits, PII, cache. */
   proxy: ProxySettings;
@@ -158,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashConfig {
       maxFixAttempts: e.DASH_MAX_FIX_ATTEMPTS,
       gateCommand: e.DASH_GATE_COMMAND,
       reviewRounds: e.DASH_REVIEW_ROUNDS,
+      rateLimit: { backoffMs: e.DASH_RATE_LIMIT_BACKOFF_MS, retries: e.DASH_RATE_LIMIT_RETRIES },
     },
   };
 }

@@ -15,6 +15,7 @@ import {
   defineQuery,
   defineSignal,
   defineUpdate,
+  getExternalWorkflowHandle,
   isCancellation,
   proxyActivities,
   setHandler,
@@ -23,6 +24,7 @@ import {
 } from '@temporalio/workflow';
 import type { DashActivities } from '../activities/index.js';
 import { projection, quick } from './activity-proxies.js';
+import { isRateLimited, rateLimitDelayMs, rateLimitedSignal } from './rate-pressure.js';
 import { reviewWork } from './review.js';
 import { DashIntentId, DashKind, DashRole, DashRuntime, DashStatus } from './search-attributes.js';
 import type {
@@ -42,6 +44,7 @@ export type SessionStatus =
   | 'checking'
   | 'reviewing'
   | 'committing'
+  | 'rate_limited'
   | 'completed'
   | 'failed'
   | 'aborted'
@@ -64,11 +67,14 @@ export interface SessionState {
   reviews?: number;
   /** The last acceptance checks: whether they passed, after how many fix runs. */
   checks?: { passed: boolean; fixes: number };
+  /** Times the provider rate-limited the agent and the session waited. */
+  rateLimitWaits?: number;
   error?: string;
 }
 
 const DEFAULT_MAX_HISTORY_EVENTS = 10_000;
 const DEFAULT_MAX_FIX_ATTEMPTS = 2;
+const DEFAULT_RATE_LIMIT = { backoffMs: 15_000, retries: 6 };
 
 export const sessionStateQuery = defineQuery<SessionState>('sessionState');
 export const sessionProgressSignal = defineSignal<[SessionProgress]>('sessionProgress');
@@ -106,6 +112,7 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
   let agentMs = carry?.agentMs ?? 0;
   let abortRequested = false;
   let fixes = carry?.fixes ?? 0;
+  let rateLimitWaits = carry?.rateLimitWaits ?? 0;
   let pauseRequested = false;
   // A session that continued as new right after a resume starts with that resume pending.
   let resume: { reason?: string; message?: string } | undefined =
@@ -344,6 +351,7 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
         steers: state.steers,
         paused,
         fixes,
+        rateLimitWaits,
         ...(resume && { resume }),
         ...((held || pausedByHold) && { hold: { held, pausedByHold } }),
       },
@@ -417,6 +425,32 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
             "The intent's budget is spent; the agent was stopped (its work stays in the worktree).",
             'BudgetExceeded',
           );
+        }
+        const rateLimit = input.rateLimit ?? DEFAULT_RATE_LIMIT;
+        if (outcome.stopReason === 'error' && isRateLimited(outcome.errorMessage)) {
+          if (rateLimitWaits >= rateLimit.retries) {
+            throw ApplicationFailure.nonRetryable(
+              `The provider still rate-limits this agent after ${rateLimitWaits} wait(s): ${outcome.errorMessage}`,
+              'RateLimited',
+            );
+          }
+          // Back-pressure, not failure: the swarm starts fewer sessions, this one waits and goes on.
+          const delayMs = rateLimitDelayMs(rateLimit.backoffMs, rateLimitWaits++);
+          state.rateLimitWaits = rateLimitWaits;
+          state.lastEvent = `rate-limited by the provider; continuing in ${Math.ceil(delayMs / 1000)} s`;
+          const parent = workflowInfo().parent;
+          if (parent) {
+            await getExternalWorkflowHandle(parent.workflowId)
+              .signal(rateLimitedSignal, { taskKey: input.taskKey, message: outcome.errorMessage ?? '' })
+              .catch(() => undefined);
+          }
+          setStatus('rate_limited');
+          if (await condition(() => abortRequested, delayMs)) throw abortedFailure(state.error);
+          resume = {
+            reason: 'The model provider rate-limited your last request; Dash waited before continuing.',
+          };
+          if (historyIsLong()) await carryOn(false);
+          continue;
         }
         if (outcome.stopReason === 'error' || outcome.stopReason === 'aborted') {
           throw ApplicationFailure.nonRetryable(

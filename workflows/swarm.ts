@@ -2,10 +2,17 @@
 // child per task, and the Refinery's merge queue. A task is done when its acceptance checks pass
 // in its worktree and its branch has merged through the gate, never because the agent says so.
 // A failed task fails alone: tasks that do not depend on it go on, those that do are skipped.
-import { ApplicationFailure, condition, startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  condition,
+  setHandler,
+  startChild,
+  type ChildWorkflowHandle,
+} from '@temporalio/workflow';
 import { projection, quick } from './activity-proxies.js';
 import { AgentSessionWorkflow, holdSignal } from './agent-session-workflow.js';
 import { isOverBudget } from './budget.js';
+import { rateLimitedSignal, SwarmPressure, type PressureState } from './rate-pressure.js';
 import type { IntentInput, PlannedTaskInput, SessionInput, SessionResult, Usage } from './types.js';
 
 export type TaskPhase = 'pending' | 'running' | 'merging' | 'merged' | 'failed' | 'skipped';
@@ -27,6 +34,8 @@ export interface SwarmState {
   running: number;
   /** A session stopped because the intent's budget was spent. */
   budgetExceeded?: boolean;
+  /** Concurrency under provider rate limits: the current limit, the lowest it went, 429s seen. */
+  pressure?: PressureState;
 }
 
 export interface SwarmOutcome {
@@ -81,7 +90,9 @@ export async function runSwarm(
   const budget = input.budget && { ...input.budget, spentOutsideSessions: { ...plannerUsage } };
   // Once the budget is spent, no task starts; running ones stop themselves (activities/budget.ts).
   const budgetSpent = () => Boolean(budget && (state.budgetExceeded || isOverBudget(budget, state.usage)));
-  const limit = input.concurrency ?? 8;
+  const pressure = new SwarmPressure(input.concurrency ?? 8);
+  state.pressure = pressure.state;
+  setHandler(rateLimitedSignal, () => pressure.rateLimited(state.running));
   const failed: SwarmOutcome['failed'] = [];
   const sessions: SessionResult[] = [];
   const filesChanged = new Set<string>();
@@ -113,6 +124,7 @@ export async function runSwarm(
     timeoutMs: input.agentTimeoutMs,
     maxFixAttempts: input.maxFixAttempts,
     ...(input.reviewRounds && { review: { maxRounds: input.reviewRounds } }),
+    ...(input.rateLimit && { rateLimit: input.rateLimit }),
     ...(budget && { budget }),
     ...over,
   });
@@ -189,6 +201,7 @@ export async function runSwarm(
     if (!step.alreadyMerged)
       state.merged.push({ task: task.id, commit: step.commit, resolvedConflicts: resolved });
     entry(task.id).status = 'merged';
+    pressure.landed();
   };
 
   // On a retry, tasks that landed in the first run stand as they are.
@@ -222,7 +235,7 @@ export async function runSwarm(
       const depSessions = deps.flatMap((d) => (d.ok ? [d.session] : []));
       // Conditions that come true together all wake up in one activation: each waiter checks
       // again before it takes a slot, so the limit holds even when several wait for the same one.
-      const mayStart = () => state.running < limit && !hold.paused;
+      const mayStart = () => state.running < pressure.state.limit && !hold.paused;
       while (!mayStart()) await condition(mayStart);
       if (budgetSpent()) {
         await fail(task, 'budget_exceeded', 'not started: the intent budget is spent');

@@ -48,10 +48,17 @@ export interface IntentInput {
   /** Review rounds per task (0: no review). */
   reviewRounds?: number;
   budget?: { usd?: number; tokens?: number };
+  /** How rate-limited sessions back off (workflows/rate-pressure.ts). */
+  rateLimit?: RateLimitPolicy;
   /** Wait for the plan to be approved (an update) before any agent starts. */
   approvePlan?: boolean;
   /** A retry (`dash swarm retry`): the plan of the first run, and the tasks that already landed. */
   retry?: { plan: PlanResult; landed: { key: string; branch: string; commit: string }[] };
+}
+
+export interface RateLimitPolicy {
+  backoffMs: number;
+  retries: number;
 }
 
 export interface PlannedTaskInput {
@@ -99,6 +106,8 @@ export interface SessionInput {
   /** Commands that must pass in the worktree before the work is committed. */
   acceptance?: string[];
   maxFixAttempts?: number;
+  /** How this session backs off when its provider rate-limits it. */
+  rateLimit?: RateLimitPolicy;
   /** Start with this branch merged into the worktree, conflicts and all (a Refinery resolving them). */
   mergeBranch?: string;
   /** A standalone agent: the session's intent has no workflow of its own, so the session ends it. */
@@ -121,6 +130,7 @@ export interface SessionCarry {
   fixes?: number;
   /** The next run continues the conversation, for this reason, with this message. */
   resume?: { reason?: string; message?: string };
+  rateLimitWaits?: number;
   /** The swarm holds the session (and paused it, when true): its release resumes it. */
   hold?: { held: boolean; pausedByHold: boolean };
 }

@@ -144,6 +144,7 @@ export function intentRoutes(deps: ApiDeps) {
               concurrency: body.concurrency ?? deps.config.swarm.concurrency,
               maxFixAttempts: body.max_fix_attempts ?? deps.config.swarm.maxFixAttempts,
               reviewRounds: body.review_rounds ?? deps.config.swarm.reviewRounds,
+              rateLimit: deps.config.swarm.rateLimit,
               ...(body.budget && { budget: body.budget }),
               ...(body.approve_plan && { approvePlan: true }),
               ...((body.gate ?? deps.config.swarm.gateCommand) && {

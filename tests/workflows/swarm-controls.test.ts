@@ -8,7 +8,8 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as s from '../../drizzle/schema.js';
 import type { Rule } from '../../rehearsal/scenario.js';
-import type { IntentWorkflow } from '../../workflows/intent-workflow.js';
+import { sessionStateQuery } from '../../workflows/agent-session-workflow.js';
+import { intentProgressQuery, type IntentWorkflow } from '../../workflows/intent-workflow.js';
 import { callApi } from '../helpers/api.js';
 import { isAlive, waitFor } from '../helpers/processes.js';
 import { gitIn, makeRepo } from '../helpers/repo.js';
@@ -27,6 +28,8 @@ let stack: TestStack;
 beforeAll(async () => {
   stack = await startTestStack({
     dbKind: 'postgres',
+    // Rate-limited sessions wait half a second (doubling) instead of 15 s before going on.
+    env: { DASH_RATE_LIMIT_BACKOFF_MS: '500' },
     scenarios: [
       {
         name: 'swarm-controls',
@@ -51,6 +54,20 @@ beforeAll(async () => {
               { text: 'y done' },
             ],
           },
+
+          planRule('sc-pressure-plan', 'pressure drill', [
+            { id: 'ra', title: 'RA', prompt: 'SC-RL-A', dependsOn: [] },
+            { id: 'rb', title: 'RB', prompt: 'SC-RL-B', dependsOn: [] },
+            { id: 'rc', title: 'RC', prompt: 'SC-RL-C', dependsOn: [] },
+          ]),
+          ...['A', 'B', 'C'].map((k) => ({
+            name: `sc-rl-${k}`,
+            when: { user: `SC-RL-${k}`, hasTools: true },
+            steps: [
+              { tool: { name: 'write', arguments: { path: `r${k.toLowerCase()}.txt`, content: `${k}\n` } } },
+              { text: `${k} done` },
+            ],
+          })),
 
           planRule('sc-hold-plan', 'hold drill', [
             { id: 'first', title: 'First', prompt: 'SC-FIRST', dependsOn: [] },
@@ -191,5 +208,29 @@ describe('swarm pause and resume', () => {
       'intent-workflow-paused': id,
       'agent-session-workflow-held': `${id}-task-first`,
     });
+  });
+});
+
+describe('provider rate limits', () => {
+  it("a 429 that outlasts the runtime's own retries slows the swarm instead of failing the task", async () => {
+    // Every request of task ra fails with 429 until Pi's own retries (3 attempts) are used up.
+    stack.rehearsal.injectFault({ status: 429, count: 3, match: { userContains: 'SC-RL-A' } });
+    const { id, repo, handle } = await startIntent('pressure drill', { concurrency: 3 });
+    const result = await handle.result();
+    expect(result.filesChanged).toEqual(['ra.txt', 'rb.txt', 'rc.txt']);
+    expect(gitIn(repo, 'show', `${result.resultBranch}:ra.txt`)).toBe('A\n');
+    const limited = stack.rehearsal.requests.filter(
+      (r) => r.status === 429 && r.lastUser.includes('SC-RL-A'),
+    );
+    expect(limited).toHaveLength(3);
+
+    // The session waited and went on in the same conversation; the swarm lowered its limit.
+    const session = await stack.client.workflow.getHandle(`${id}-task-ra`).query(sessionStateQuery);
+    expect(session.rateLimitWaits).toBe(1);
+    expect(session.runs).toBe(2);
+    const progress = await handle.query(intentProgressQuery);
+    expect(progress.pressure?.rateLimits).toBe(1);
+    expect(progress.pressure?.lowest).toBeLessThan(3);
+    expect(progress.tasks.every((t) => t.status === 'merged')).toBe(true);
   });
 });

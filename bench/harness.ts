@@ -4,8 +4,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { createApp } from '../api/app.js';
 import { loadConfig, type LlmSettings } from '../core/config.js';
 import { openDatabase } from '../drizzle/client.js';
@@ -13,7 +14,16 @@ import { startRehearsalServer } from '../rehearsal/server.js';
 import type { Scenario } from '../rehearsal/scenario.js';
 import { findTemporalCli } from '../temporal-dev/cli-binary.js';
 import { freePort, startDevServer } from '../temporal-dev/dev-server.js';
-import { createDashWorker } from '../workers/worker.js';
+import { createDashWorker, workflowsPath } from '../workers/worker.js';
+
+/**
+ * The workflows compiled next to this file, whatever the build folder is called (dist/, or
+ * dist-bench/ when benchmarks are built apart from dist/); the TypeScript sources under tsx.
+ */
+function benchWorkflowsPath(): string {
+  const compiled = fileURLToPath(new URL('../workflows/index.js', import.meta.url));
+  return fs.existsSync(compiled) ? compiled : workflowsPath();
+}
 
 export async function startBenchStack(opts: { scenarios: Scenario[]; maxSessions?: number }) {
   Runtime.install({ shutdownSignals: [], logger: new DefaultLogger('WARN') });
@@ -39,6 +49,10 @@ export async function startBenchStack(opts: { scenarios: Scenario[]; maxSessions
     namespace: 'default',
     taskQueue: config.temporal.taskQueue,
     deps: { db: database.db, config, llm, temporal: client },
+    workflowBundle: await bundleWorkflowCode({
+      workflowsPath: benchWorkflowsPath(),
+      logger: new DefaultLogger('WARN'),
+    }),
     maxConcurrentAgentSessions: config.agent.maxSessions,
   });
   const running = worker.run();

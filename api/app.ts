@@ -5,8 +5,10 @@ import { createProxyRuntime, type ProxyRuntime } from '../proxy/runtime.js';
 import { proxyRoutes } from '../proxy/routes.js';
 import type { ApiDeps } from './context.js';
 import { errorResponse, onError } from './errors.js';
+import { createApiMetrics } from './metrics/index.js';
 import { healthRoutes } from './routes/health.js';
 import { intentRoutes } from './routes/intents.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { roleRoutes } from './routes/roles.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { usageRoutes } from './routes/usage.js';
@@ -17,7 +19,9 @@ export function createApp(
   deps: ApiDeps,
   proxy: ProxyRuntime = createProxyRuntime(deps.config, deps.database),
 ) {
+  const metrics = createApiMetrics(deps, proxy);
   const app = new Hono()
+    .use('*', metrics.middleware)
     .use(
       '/api/*',
       bodyLimit({
@@ -26,6 +30,7 @@ export function createApp(
       }),
     )
     .route('/health', healthRoutes(deps))
+    .route('/metrics', metricsRoutes(metrics))
     .route('/api/v1/intents', intentRoutes(deps))
     .route('/api/v1/roles', roleRoutes())
     .route('/api/v1/agents', sessionRoutes(deps))

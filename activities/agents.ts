@@ -26,6 +26,7 @@ import { intentSpendWith, isOverBudget } from './budget.js';
 import type { ActivityDeps } from './deps.js';
 import { agentLlm } from './agent-llm.js';
 import { mirrorSessionTree } from './session-mirror.js';
+import { NUDGE_MESSAGE, StallMonitor } from './stall-monitor.js';
 
 export interface RunAgentInput {
   sessionId: string;
@@ -43,6 +44,8 @@ export interface RunAgentInput {
   budget?: IntentBudget & { intentId: string; usageBefore: Usage };
   /** Set when this run continues the session: why, and what the agent should be told. */
   resume?: { reason?: string; message?: string };
+  /** Stop the run when the agent emits no event for this long (after one nudge); unset: never. */
+  stallMs?: number;
 }
 
 /** What the agent is told: the task, and that committing is Dash's job, not the agent's. */
@@ -110,6 +113,8 @@ export function createAgentActivities({ db, config, llm, temporal }: ActivityDep
       let control: RuntimeControl | undefined;
       let lastReported = 0;
       let dirty = true;
+      /** When the agent last did something (the Monitor's clock). */
+      let agentActiveAt = Date.now();
 
       const flushEvents = async () => {
         if (buffer.length === 0) return;
@@ -167,6 +172,8 @@ export function createAgentActivities({ db, config, llm, temporal }: ActivityDep
       const onEvent = (e: RuntimeEvent) => {
         progress.lastEvent = e.type;
         progress.lastActivityAt = Date.now();
+        // A queue update echoes a steer (the Monitor's own nudge among them): not the agent's progress.
+        if (e.type !== 'queue_update') agentActiveAt = progress.lastActivityAt;
         if (NOISY_EVENTS.has(e.type)) return;
         buffer.push({ seq: ++seq, type: e.type, payload: trimEvent(e) });
       };
@@ -184,6 +191,16 @@ export function createAgentActivities({ db, config, llm, temporal }: ActivityDep
         overBudget = true;
         await control?.abort();
       };
+      const monitor = input.stallMs ? new StallMonitor(input.stallMs) : undefined;
+      const watchStall = async () => {
+        const action = monitor?.check(agentActiveAt) ?? 'none';
+        if (action === 'none') return;
+        const idleMs = Date.now() - agentActiveAt;
+        buffer.push({ seq: ++seq, type: `monitor_${action}`, payload: { idleMs, stallMs: input.stallMs } });
+        progress.lastEvent = `monitor_${action}`;
+        if (action === 'nudge') await control?.steer?.(NUDGE_MESSAGE);
+        else await control?.abort();
+      };
       let inFlight: Promise<unknown> | undefined;
       const ticker = setInterval(
         () => {
@@ -200,6 +217,7 @@ export function createAgentActivities({ db, config, llm, temporal }: ActivityDep
             reportProgress(),
             mirrorTree(),
             enforceBudget(),
+            watchStall(),
           ])
             .catch((err: unknown) => ctx.log.warn('session bookkeeping failed', { error: String(err) }))
             .finally(() => (inFlight = undefined));
@@ -251,8 +269,8 @@ export function createAgentActivities({ db, config, llm, temporal }: ActivityDep
           },
         });
         return {
-          stopReason: overBudget ? 'budget_exceeded' : outcome.stopReason,
-          errorMessage: outcome.errorMessage,
+          stopReason: overBudget ? 'budget_exceeded' : monitor?.stopped ? 'stalled' : outcome.stopReason,
+          errorMessage: monitor?.stopped ? monitor.reason() : outcome.errorMessage,
           finalText: outcome.finalText.slice(0, 4_000),
           usage: { input: outcome.usage.input, output: outcome.usage.output, cost: outcome.usage.cost },
           agentMs: outcome.agentMs,

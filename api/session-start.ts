@@ -28,6 +28,8 @@ export async function startSessionWorkflow(
         worktreeTtlMs: deps.config.worktreeTtlMs,
         heartbeatTimeoutMs: deps.config.agent.heartbeatTimeoutMs,
         timeoutMs: deps.config.agent.timeoutMs,
+        rateLimit: deps.config.swarm.rateLimit,
+        stallMs: deps.config.swarm.stallMs,
       },
     ],
   });

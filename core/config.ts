@@ -55,6 +55,8 @@ const EnvSchema = z.object({
   DASH_REVIEW_ROUNDS: z.coerce.number().int().min(0).max(5).default(0),
   DASH_RATE_LIMIT_BACKOFF_MS: z.coerce.number().int().min(1).max(600_000).default(15_000),
   DASH_RATE_LIMIT_RETRIES: z.coerce.number().int().min(0).max(50).default(6),
+  /** 0 turns the Monitor off. */
+  DASH_STALL_TIMEOUT_MS: z.coerce.number().int().min(0).max(86_400_000).default(600_000),
   DASH_MAX_AGENT_SESSIONS: z.coerce.number().int().positive().optional(),
   ANTHROPIC_API_KEY: optionalString,
   OPENAI_API_KEY: optionalString,
@@ -99,6 +101,8 @@ export interface DashConfig {
     reviewRounds: number;
     /** A rate-limited session waits this long (doubling) before it goes on, this many times. */
     rateLimit: { backoffMs: number; retries: number };
+    /** The Monitor stops an agent that emits nothing for this long, after a nudge (0: off). */
+    stallMs: number;
   };
   /** The LLM proxy: provider keys and URLs, aliases, limits, PII, cache. */
   proxy: ProxySettings;
@@ -163,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashConfig {
       gateCommand: e.DASH_GATE_COMMAND,
       reviewRounds: e.DASH_REVIEW_ROUNDS,
       rateLimit: { backoffMs: e.DASH_RATE_LIMIT_BACKOFF_MS, retries: e.DASH_RATE_LIMIT_RETRIES },
+      stallMs: e.DASH_STALL_TIMEOUT_MS,
     },
   };
 }

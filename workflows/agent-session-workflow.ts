@@ -69,6 +69,8 @@ export interface SessionState {
   checks?: { passed: boolean; fixes: number };
   /** Times the provider rate-limited the agent and the session waited. */
   rateLimitWaits?: number;
+  /** Runs the Monitor stopped because the agent made no progress. */
+  stalls?: number;
   error?: string;
 }
 
@@ -113,6 +115,7 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
   let abortRequested = false;
   let fixes = carry?.fixes ?? 0;
   let rateLimitWaits = carry?.rateLimitWaits ?? 0;
+  let stalls = carry?.stalls ?? 0;
   let pauseRequested = false;
   // A session that continued as new right after a resume starts with that resume pending.
   let resume: { reason?: string; message?: string } | undefined =
@@ -352,6 +355,7 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
         paused,
         fixes,
         rateLimitWaits,
+        stalls,
         ...(resume && { resume }),
         ...((held || pausedByHold) && { hold: { held, pausedByHold } }),
       },
@@ -404,6 +408,7 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
           forkFrom: input.forkFrom,
           ...(resuming && { resume: resuming }),
           ...(input.budget && { budget: { ...input.budget, intentId: input.intentId, usageBefore } }),
+          ...(input.stallMs && { stallMs: input.stallMs }),
         });
         state.runs++;
         usageBefore = state.usage = addUsage(usageBefore, outcome.usage);
@@ -425,6 +430,22 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
             "The intent's budget is spent; the agent was stopped (its work stays in the worktree).",
             'BudgetExceeded',
           );
+        }
+        if (outcome.stopReason === 'stalled') {
+          // One fresh start in the same conversation; an agent that stalls twice has failed.
+          if (stalls >= 1) {
+            throw ApplicationFailure.nonRetryable(
+              `${outcome.errorMessage ?? 'the agent made no progress'}; it was restarted once and stalled again.`,
+              'Stalled',
+            );
+          }
+          state.stalls = ++stalls;
+          state.lastEvent = outcome.errorMessage;
+          resume = {
+            reason: `The Dash Monitor stopped your previous run because it made no progress (${outcome.errorMessage}). Avoid commands that hang or wait for input.`,
+          };
+          if (historyIsLong()) await carryOn(false);
+          continue;
         }
         const rateLimit = input.rateLimit ?? DEFAULT_RATE_LIMIT;
         if (outcome.stopReason === 'error' && isRateLimited(outcome.errorMessage)) {

@@ -125,6 +125,7 @@ export async function runSwarm(
     maxFixAttempts: input.maxFixAttempts,
     ...(input.reviewRounds && { review: { maxRounds: input.reviewRounds } }),
     ...(input.rateLimit && { rateLimit: input.rateLimit }),
+    ...(input.stallMs && { stallMs: input.stallMs }),
     ...(budget && { budget }),
     ...over,
   });

@@ -50,6 +50,8 @@ export interface IntentInput {
   budget?: { usd?: number; tokens?: number };
   /** How rate-limited sessions back off (workflows/rate-pressure.ts). */
   rateLimit?: RateLimitPolicy;
+  /** The Monitor stops an agent silent for this long (after a nudge); unset or 0: never. */
+  stallMs?: number;
   /** Wait for the plan to be approved (an update) before any agent starts. */
   approvePlan?: boolean;
   /** A retry (`dash swarm retry`): the plan of the first run, and the tasks that already landed. */
@@ -108,6 +110,8 @@ export interface SessionInput {
   maxFixAttempts?: number;
   /** How this session backs off when its provider rate-limits it. */
   rateLimit?: RateLimitPolicy;
+  /** The Monitor stops an agent silent for this long (after a nudge): restarted once, then failed. */
+  stallMs?: number;
   /** Start with this branch merged into the worktree, conflicts and all (a Refinery resolving them). */
   mergeBranch?: string;
   /** A standalone agent: the session's intent has no workflow of its own, so the session ends it. */
@@ -131,6 +135,7 @@ export interface SessionCarry {
   /** The next run continues the conversation, for this reason, with this message. */
   resume?: { reason?: string; message?: string };
   rateLimitWaits?: number;
+  stalls?: number;
   /** The swarm holds the session (and paused it, when true): its release resumes it. */
   hold?: { held: boolean; pausedByHold: boolean };
 }

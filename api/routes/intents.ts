@@ -45,6 +45,8 @@ const CreateIntent = z
       .optional(),
     /** Plan first, then wait for POST /:id/approve (or /reject) before any agent starts. */
     approve_plan: z.boolean().optional(),
+    /** The Monitor stops an agent silent this long (after a nudge); 0 turns it off. */
+    stall_timeout_ms: z.number().int().min(0).max(86_400_000).optional(),
   })
   .strict();
 
@@ -145,6 +147,7 @@ export function intentRoutes(deps: ApiDeps) {
               maxFixAttempts: body.max_fix_attempts ?? deps.config.swarm.maxFixAttempts,
               reviewRounds: body.review_rounds ?? deps.config.swarm.reviewRounds,
               rateLimit: deps.config.swarm.rateLimit,
+              stallMs: body.stall_timeout_ms ?? deps.config.swarm.stallMs,
               ...(body.budget && { budget: body.budget }),
               ...(body.approve_plan && { approvePlan: true }),
               ...((body.gate ?? deps.config.swarm.gateCommand) && {

@@ -69,6 +69,29 @@ beforeAll(async () => {
             ],
           })),
 
+          planRule('sc-stall-plan', 'stall drill', [
+            { id: 'quiet', title: 'Quiet', prompt: 'SC-QUIET', dependsOn: [] },
+          ]),
+          planRule('sc-stuck-plan', 'stuck drill', [
+            { id: 'stuck', title: 'Stuck', prompt: 'SC-STUCK', dependsOn: [] },
+          ]),
+          {
+            name: 'sc-quiet-restarted',
+            when: { user: 'Dash Monitor stopped[\\s\\S]*SC-QUIET', hasTools: true },
+            steps: [
+              { tool: { name: 'write', arguments: { path: 'recovered.txt', content: 'recovered\n' } } },
+              { text: 'done after the restart' },
+            ],
+          },
+          {
+            name: 'sc-silent',
+            when: { user: 'SC-(QUIET|STUCK)', hasTools: true },
+            steps: [
+              { tool: { name: 'bash', arguments: { command: 'sleep 60 & echo $! > silent.pid; wait' } } },
+              { text: 'not reached: the Monitor stops the silent command' },
+            ],
+          },
+
           planRule('sc-hold-plan', 'hold drill', [
             { id: 'first', title: 'First', prompt: 'SC-FIRST', dependsOn: [] },
             { id: 'second', title: 'Second', prompt: 'SC-SECOND', dependsOn: [] },
@@ -232,5 +255,41 @@ describe('provider rate limits', () => {
     expect(progress.pressure?.rateLimits).toBe(1);
     expect(progress.pressure?.lowest).toBeLessThan(3);
     expect(progress.tasks.every((t) => t.status === 'merged')).toBe(true);
+  });
+});
+
+describe('the Monitor', () => {
+  it('nudges a silent agent, stops it, and restarts it once in the same conversation', async () => {
+    const { id, repo, handle } = await startIntent('stall drill', { stall_timeout_ms: 1500 });
+    const result = await handle.result();
+    expect(result.filesChanged).toContain('recovered.txt');
+    expect(gitIn(repo, 'show', `${result.resultBranch}:recovered.txt`)).toBe('recovered\n');
+    const sessionId = `${id}-quiet`;
+    const session = await stack.client.workflow.getHandle(`${id}-task-quiet`).query(sessionStateQuery);
+    expect(session.stalls).toBe(1);
+    expect(session.runs).toBe(2);
+    // The reason is recorded with the session's events; the silent command did not outlive it.
+    const events = await stack.db.database.db
+      .select()
+      .from(s.sessionEvents)
+      .where(eq(s.sessionEvents.sessionId, sessionId));
+    const kinds = events.map((e) => e.type);
+    expect(kinds.indexOf('monitor_nudge')).toBeGreaterThan(-1);
+    expect(kinds.indexOf('monitor_stop')).toBeGreaterThan(kinds.indexOf('monitor_nudge'));
+    const worktreeGone = !fs.existsSync(path.join(stack.config.worktreeRoot, id, 'quiet', 'silent.pid'));
+    const silent = Number(gitIn(repo, 'show', `${result.resultBranch}:silent.pid`).trim());
+    expect(worktreeGone || silent > 0).toBe(true);
+    expect(isAlive(silent)).toBe(false);
+  });
+
+  it('fails a task whose agent stalls again after its restart, saying why', async () => {
+    const { id, handle } = await startIntent('stuck drill', { stall_timeout_ms: 1500 });
+    await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+    const final = await intentStatus(id);
+    expect(final.status).toBe('failed');
+    const task = final.tasks.find((t: { key: string }) => t.key === 'stuck');
+    expect(task.error.code).toBe('Stalled');
+    expect(task.error.message).toMatch(/Monitor stopped the agent: no events for 2 s/);
+    expect(task.error.message).toContain('restarted once and stalled again');
   });
 });

@@ -9,8 +9,11 @@ import { piStartupGate } from './startup-gate.js';
 
 /** The runtime options (runtimes/types.ts), with the live Pi process instead of a generic control. */
 export interface PiRunOptions extends Omit<RuntimeRunOptions, 'onControl'> {
-  /** The live process, for steering and aborting while it works. */
-  onProcess?: (pi: PiRpcProcess) => void;
+  /**
+   * The live process, for steering and aborting while it works. An abort that arrives before the
+   * prompt is sent must call `markAborted`: Pi ignores an abort when nothing runs yet.
+   */
+  onProcess?: (pi: PiRpcProcess, markAborted: () => void) => void;
 }
 
 export interface PiUsage {
@@ -51,7 +54,8 @@ export async function runPi(opts: PiRunOptions): Promise<PiRunOutcome> {
     throw err;
   }
   if (pi.pid !== undefined) opts.onSpawn?.(pi.pid);
-  opts.onProcess?.(pi);
+  let abortedBeforePrompt = false;
+  opts.onProcess?.(pi, () => (abortedBeforePrompt = true));
   let stopReason = 'unknown';
   let errorMessage: string | undefined;
   let finalText = '';
@@ -88,7 +92,12 @@ export async function runPi(opts: PiRunOptions): Promise<PiRunOutcome> {
     // The first answer means Pi has finished loading: let the next one start.
     await pi.request({ type: 'get_state' });
     release();
-    await pi.promptUntilIdle(opts.prompt);
+    if (abortedBeforePrompt) {
+      stopReason = 'aborted';
+      errorMessage = 'aborted before the agent started';
+    } else {
+      await pi.promptUntilIdle(opts.prompt);
+    }
     await pi.stop();
   } catch (err) {
     await pi.abortAndStop();

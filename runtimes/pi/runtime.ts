@@ -20,13 +20,14 @@ export const piRuntime: AgentRuntime = {
   async run(opts: RuntimeRunOptions): Promise<RuntimeOutcome> {
     const outcome = await runPi({
       ...opts,
-      onProcess: (pi) =>
+      onProcess: (pi, markAborted) =>
         opts.onControl?.({
           steer: async (message) => {
             const r = await pi.send({ type: 'steer', message });
             return { success: r.success, ...(r.error && { error: r.error }) };
           },
           abort: async () => {
+            markAborted();
             const r = await pi.send({ type: 'abort' });
             return { success: r.success, ...(r.error && { error: r.error }) };
           },

@@ -46,6 +46,8 @@ export interface RunAgentInput {
   resume?: { reason?: string; message?: string };
   /** Stop the run when the agent emits no event for this long (after one nudge); unset: never. */
   stallMs?: number;
+  /** The plan's model alias or id for this task. */
+  model?: string;
 }
 
 /** What the agent is told: the task, and that committing is Dash's job, not the agent's. */

@@ -10,7 +10,7 @@ import type { ActivityDeps } from './deps.js';
 
 export const PLANNER_SYSTEM_PROMPT = `You are the Dash planner. Split the user's intent for a git repository into 1 to 8 coding tasks that agents can do in separate git worktrees.
 Reply with JSON only, no prose, in this shape:
-{"summary": "one sentence", "gate": "the repository's test command, if it has one", "tasks": [{"id": "kebab-case-id", "title": "short title", "prompt": "complete instructions for a coding agent", "dependsOn": ["ids of tasks that must finish first"], "acceptance": ["shell commands that must pass when the task is done"]}]}
+{"summary": "one sentence", "gate": "the repository's test command, if it has one", "tasks": [{"id": "kebab-case-id", "title": "short title", "prompt": "complete instructions for a coding agent", "dependsOn": ["ids of tasks that must finish first"], "model": "optional: smart, fast or cheap", "acceptance": ["shell commands that must pass when the task is done"]}]}
 Prefer independent tasks that touch different files. Each prompt must say which files to create or change and how to check the work; put those checks in "acceptance".`;
 
 export function createPlannerActivities({ llm }: ActivityDeps) {

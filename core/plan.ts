@@ -12,6 +12,11 @@ export const PlannedTaskSchema = z.object({
   prompt: z.string().trim().min(1).max(20_000),
   role: z.enum(['coordinator', 'worker', 'reviewer', 'refinery', 'monitor']).default('worker'),
   runtime: z.enum(['pi', 'command', 'claude-code', 'codex', 'openclaw']).default('pi'),
+  /** A model alias (smart, fast, cheap, or one configured) or a model id; unset: the default model. */
+  model: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$/, 'a model is an alias or a model id')
+    .optional(),
   dependsOn: z.array(TaskKey).default([]),
   /** Shell commands that must pass in the task's worktree before the task counts as done. */
   acceptance: z.array(z.string().trim().min(1).max(2_000)).max(10).default([]),

@@ -409,6 +409,7 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
           ...(resuming && { resume: resuming }),
           ...(input.budget && { budget: { ...input.budget, intentId: input.intentId, usageBefore } }),
           ...(input.stallMs && { stallMs: input.stallMs }),
+          ...(input.model && { model: input.model }),
         });
         state.runs++;
         usageBefore = state.usage = addUsage(usageBefore, outcome.usage);

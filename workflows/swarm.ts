@@ -254,6 +254,7 @@ export async function runSwarm(
             prompt: task.prompt,
             role: task.role,
             runtime: task.runtime,
+            ...(task.model && { model: task.model }),
             ...(task.acceptance?.length && { acceptance: task.acceptance }),
           }),
         );

@@ -69,6 +69,8 @@ export interface PlannedTaskInput {
   prompt: string;
   role: RoleName;
   runtime?: RuntimeName;
+  /** Model alias or id for this task's agent (core/agent-model.ts resolves it). */
+  model?: string;
   dependsOn: string[];
   acceptance?: string[];
 }
@@ -94,6 +96,8 @@ export interface SessionInput {
   prompt: string;
   role: RoleName;
   runtime?: RuntimeName;
+  /** Model alias or id the plan chose for this task. */
+  model?: string;
   worktreeRoot: string;
   agentTaskQueue?: string;
   cleanup?: CleanupPolicy;

@@ -92,6 +92,19 @@ beforeAll(async () => {
             ],
           },
 
+          planRule('sc-model-plan', 'model drill', [
+            { id: 'mx', title: 'MX', prompt: 'SC-MODEL-X', model: 'fast', dependsOn: [] },
+            { id: 'my', title: 'MY', prompt: 'SC-MODEL-Y', dependsOn: [] },
+          ]),
+          ...['X', 'Y'].map((k) => ({
+            name: `sc-model-${k}`,
+            when: { user: `SC-MODEL-${k}`, hasTools: true },
+            steps: [
+              { tool: { name: 'write', arguments: { path: `m${k.toLowerCase()}.txt`, content: `${k}\n` } } },
+              { text: `${k} done` },
+            ],
+          })),
+
           planRule('sc-hold-plan', 'hold drill', [
             { id: 'first', title: 'First', prompt: 'SC-FIRST', dependsOn: [] },
             { id: 'second', title: 'Second', prompt: 'SC-SECOND', dependsOn: [] },
@@ -291,5 +304,18 @@ describe('the Monitor', () => {
     expect(task.error.code).toBe('Stalled');
     expect(task.error.message).toMatch(/Monitor stopped the agent: no events for 2 s/);
     expect(task.error.message).toContain('restarted once and stalled again');
+  });
+});
+
+describe('models per task', () => {
+  it("runs each task's agent on the model its plan chose: an alias resolves to the provider's model", async () => {
+    const { handle } = await startIntent('model drill');
+    const result = await handle.result();
+    expect(result.filesChanged).toEqual(['mx.txt', 'my.txt']);
+    const modelsFor = (marker: string) =>
+      new Set(stack.rehearsal.requests.filter((r) => r.lastUser.includes(marker)).map((r) => r.model));
+    // 'fast' on the rehearsal provider is rehearsal-fast; a task with no model gets the default.
+    expect(modelsFor('SC-MODEL-X')).toEqual(new Set(['rehearsal-fast']));
+    expect(modelsFor('SC-MODEL-Y')).toEqual(new Set(['rehearsal-1']));
   });
 });

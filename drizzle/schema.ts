@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigserial,
   boolean,
+  customType,
   doublePrecision,
   index,
   integer,
@@ -236,4 +237,36 @@ export const sessionEntries = pgTable(
     index('session_entries_position_idx').on(t.sessionId, t.position),
   ],
 );
+
+/** Postgres' 64-bit transaction id: orders events by the transaction that wrote them. */
+const xid8 = customType<{ data: string }>({ dataType: () => 'xid8' });
+
+/**
+ * The live event log behind GET /api/v1/events and the /events WebSocket: one append-only row per
+ * state change (intent, task and session status, agent session events, proxy requests), written
+ * in the same transaction or statement as the change. `id` is the event id clients resume from;
+ * `xid` is the writing transaction, so a reader delivers an event only once no transaction that
+ * started before it can still commit (see core/events.ts).
+ */
+export const events = pgTable(
+  'events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    tenantId: tenantId(),
+    kind: text('kind').notNull(),
+    intentId: text('intent_id'),
+    sessionId: text('session_id'),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    xid: xid8('xid')
+      .notNull()
+      .default(sql`pg_current_xact_id()`),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('events_position_idx').on(t.xid, t.id),
+    index('events_intent_idx').on(t.intentId, t.xid, t.id),
+    index('events_session_idx').on(t.sessionId, t.xid, t.id),
+  ],
+);
+
 export * from './proxy-schema.js';

@@ -23,7 +23,7 @@ import type { ApiDeps } from '../context.js';
 import { afterCursor, newestFirst, pageOf, pageParams } from '../cursor.js';
 import { validate } from '../validate.js';
 
-const CreateIntent = z
+export const CreateIntent = z
   .object({
     intent: z.string().trim().min(1, 'the intent must not be empty').max(10_000),
     repo: z.string().trim().min(1, 'repo is required (a path to a git repository on the server)'),
@@ -50,13 +50,13 @@ const CreateIntent = z
   })
   .strict();
 
-const Decision = z.object({ reason: z.string().trim().max(2_000).optional() }).strict();
+export const Decision = z.object({ reason: z.string().trim().max(2_000).optional() }).strict();
 
-const IntentId = z.object({
+export const IntentId = z.object({
   id: z.string().regex(/^int-[a-z0-9]{10}$/, 'intent ids look like int-xxxxxxxxxx'),
 });
 
-const ListQuery = z.object({
+export const ListQuery = z.object({
   ...pageParams,
   status: z.enum(s.intentStatuses).optional(),
 });

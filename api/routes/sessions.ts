@@ -27,10 +27,10 @@ import type { ApiDeps } from '../context.js';
 import { afterCursor, newestFirst, pageOf, pageParams } from '../cursor.js';
 import { validate } from '../validate.js';
 
-const SessionId = z.object({
+export const SessionId = z.object({
   id: z.string().regex(/^[a-z0-9-]{1,100}$/, 'session ids are lowercase letters, digits and dashes'),
 });
-const ListQuery = z.object({
+export const ListQuery = z.object({
   ...pageParams,
   status: z
     .string()
@@ -44,17 +44,17 @@ const ListQuery = z.object({
 const EntryIdSchema = z
   .string()
   .regex(/^[a-zA-Z0-9-]{1,64}$/, 'entry ids come from GET /api/v1/agents/:id/tree');
-const Navigate = z
+export const Navigate = z
   .object({ entry_id: EntryIdSchema, summary: z.string().trim().max(20_000).default('') })
   .strict();
-const Fork = z
+export const Fork = z
   .object({
     /** Without an entry, the fork takes the whole active branch (Pi's clone). */
     entry_id: EntryIdSchema.optional(),
     prompt: z.string().trim().min(1).max(20_000).default('Continue from here.'),
   })
   .strict();
-const CreateAgent = z
+export const CreateAgent = z
   .object({
     repo: z.string().trim().min(1, 'repo is required (a path to a git repository on the server)'),
     prompt: z.string().trim().min(1, 'the prompt must not be empty').max(20_000),
@@ -65,13 +65,15 @@ const CreateAgent = z
     cleanup: z.enum(['immediate', 'on_success', 'delayed', 'manual']).optional(),
   })
   .strict();
-const Steer = z
+export const Steer = z
   .object({ message: z.string().trim().min(1, 'message must not be empty').max(20_000) })
   .strict();
-const Abort = z.object({ reason: z.string().trim().max(2_000).default('aborted through the API') }).strict();
-const Resume = z.object({ message: z.string().trim().max(20_000).default('') }).strict();
-const Compact = z.object({ instructions: z.string().trim().max(20_000).default('') }).strict();
-const Empty = z.object({}).strict();
+export const Abort = z
+  .object({ reason: z.string().trim().max(2_000).default('aborted through the API') })
+  .strict();
+export const Resume = z.object({ message: z.string().trim().max(20_000).default('') }).strict();
+export const Compact = z.object({ instructions: z.string().trim().max(20_000).default('') }).strict();
+export const Empty = z.object({}).strict();
 
 type SessionRow = typeof s.agentSessions.$inferSelect;
 

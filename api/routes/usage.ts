@@ -20,7 +20,7 @@ const dimensions = {
 } as const;
 type Dimension = keyof typeof dimensions;
 
-const UsageQuery = z
+export const UsageQuery = z
   .object({
     group_by: z
       .string()

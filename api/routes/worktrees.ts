@@ -13,15 +13,15 @@ import type { ApiDeps } from '../context.js';
 import { afterCursor, newestFirst, pageOf, pageParams } from '../cursor.js';
 import { validate } from '../validate.js';
 
-const ListQuery = z.object({
+export const ListQuery = z.object({
   ...pageParams,
   status: z.enum(['active', 'removed']).optional(),
 });
-const WorktreeId = z.object({
+export const WorktreeId = z.object({
   id: z.string().regex(/^[a-z0-9-]{1,120}$/, 'worktree ids are lowercase letters, digits and dashes'),
 });
 
-const CreateWorktree = z
+export const CreateWorktree = z
   .object({
     repo: z.string().trim().min(1, 'repo is required (a path to a git repository on the server)'),
     branch: z

@@ -1,0 +1,341 @@
+// Every documented route, once: its path, the zod schemas its handler validates with (imported from
+// the route files, so the document cannot drift from the validation), its reply and its errors.
+// tests/api/openapi.test.ts fails when a route mounted on the app is missing here.
+import { z } from 'zod';
+import * as intents from '../routes/intents.js';
+import * as sessions from '../routes/sessions.js';
+import { UsageQuery } from '../routes/usage.js';
+import * as worktrees from '../routes/worktrees.js';
+import * as r from './responses.js';
+
+export interface RouteDoc {
+  method: 'get' | 'post';
+  /** OpenAPI style: `{id}`, not Hono's `:id`. */
+  path: string;
+  tag: string;
+  summary: string;
+  description?: string;
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  ok: { status: number; description: string; schema?: z.ZodType; contentType?: string; alsoStatus?: number };
+  /** Error statuses beyond the ones every route of its kind has, with the codes they carry. */
+  errors?: Record<number, string[]>;
+}
+
+const json = (status: number, description: string, schema: z.ZodType) => ({ status, description, schema });
+
+const intentId = { params: intents.IntentId };
+const agentId = { params: sessions.SessionId };
+const worktreeId = { params: worktrees.WorktreeId };
+const repoErrors = { 422: ['repo_not_found', 'repo_not_git', 'repo_no_commits'] };
+const unavailable = { 503: ['temporal_unavailable'] };
+
+export const routes: RouteDoc[] = [
+  // Health: open, for probes.
+  {
+    method: 'get',
+    path: '/health',
+    tag: 'health',
+    summary: 'Service name and which model endpoint agents use',
+    ok: json(
+      200,
+      'Up',
+      z.object({ status: z.literal('ok'), service: z.literal('dash'), llm: z.string() }).strict(),
+    ),
+  },
+  {
+    method: 'get',
+    path: '/health/live',
+    tag: 'health',
+    summary: 'Liveness',
+    ok: json(200, 'The process answers', z.object({ status: z.literal('ok') }).strict()),
+  },
+  {
+    method: 'get',
+    path: '/health/ready',
+    tag: 'health',
+    summary: 'Readiness: the database and Temporal answer within 3 s',
+    description: 'Answers 503 with the same body when a check fails.',
+    ok: { ...json(200, 'Ready (503 with the same shape when not)', r.Ready), alsoStatus: 503 },
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    tag: 'metrics',
+    summary: 'Prometheus metrics, text format 0.0.4',
+    ok: { status: 200, description: 'Prometheus exposition', contentType: 'text/plain; version=0.0.4' },
+  },
+  // Intents and their swarms.
+  {
+    method: 'post',
+    path: '/api/v1/intents',
+    tag: 'intents',
+    summary: 'Start an intent: plan it, run its swarm, merge into a result branch',
+    body: intents.CreateIntent,
+    ok: json(202, 'Accepted; the workflow runs', r.Intent),
+    errors: { ...repoErrors, ...unavailable },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/intents',
+    tag: 'intents',
+    summary: 'Intents, newest first, with cursor pagination',
+    query: intents.ListQuery,
+    ok: json(200, 'A page of intents', r.pageOf(r.Intent)),
+  },
+  {
+    method: 'get',
+    path: '/api/v1/intents/{id}',
+    tag: 'intents',
+    summary: 'An intent with its tasks and their sessions',
+    ...intentId,
+    ok: json(200, 'The intent', r.IntentDetail),
+    errors: { 404: ['intent_not_found'] },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/intents/{id}/retry',
+    tag: 'intents',
+    summary: 'Rerun what did not land of a failed, cancelled or over-budget intent',
+    ...intentId,
+    ok: json(
+      202,
+      'Restarted',
+      z
+        .object({
+          id: z.string(),
+          rerun: z.array(z.string()),
+          kept: z.array(z.string()),
+          web_ui_url: z.string(),
+        })
+        .strict(),
+    ),
+    errors: { 404: ['intent_not_found'], 409: ['intent_not_retryable', 'intent_has_no_plan'] },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/intents/{id}/cancel',
+    tag: 'intents',
+    summary: 'Cancel a running intent; agents stop and worktrees are snapshotted',
+    ...intentId,
+    ok: json(202, 'Cancelling', z.object({ id: z.string(), cancelling: z.literal(true) }).strict()),
+    errors: { 404: ['intent_not_found'], 409: ['intent_not_running'] },
+  },
+  ...(['approve', 'reject'] as const).map((decision): RouteDoc => ({
+    method: 'post',
+    path: `/api/v1/intents/{id}/${decision}`,
+    tag: 'intents',
+    summary:
+      decision === 'approve'
+        ? 'Approve the plan of an intent started with approve_plan'
+        : 'Reject the plan of an intent started with approve_plan',
+    ...intentId,
+    body: intents.Decision,
+    ok: json(202, 'Decided', z.object({ id: z.string(), approved: z.boolean() }).strict()),
+    errors: { 404: ['intent_not_found'], 409: ['intent_state_conflict'] },
+  })),
+  {
+    method: 'post',
+    path: '/api/v1/intents/{id}/pause',
+    tag: 'intents',
+    summary: 'Hold a swarm: start nothing new and pause its running agents',
+    ...intentId,
+    ok: json(
+      202,
+      'Paused',
+      z.object({ id: z.string(), paused: z.literal(true), held_sessions: z.number() }).strict(),
+    ),
+    errors: { 404: ['intent_not_found'], 409: ['intent_state_conflict'] },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/intents/{id}/resume',
+    tag: 'intents',
+    summary: 'Release a held swarm',
+    ...intentId,
+    ok: json(
+      202,
+      'Resumed',
+      z.object({ id: z.string(), resumed: z.literal(true), released_sessions: z.number() }).strict(),
+    ),
+    errors: { 404: ['intent_not_found'], 409: ['intent_state_conflict'] },
+  },
+  // Agent sessions.
+  {
+    method: 'post',
+    path: '/api/v1/agents',
+    tag: 'agents',
+    summary: 'Start a standalone agent session (an intent of one task)',
+    body: sessions.CreateAgent,
+    ok: json(202, 'Started', r.CreatedAgent),
+    errors: { ...repoErrors, ...unavailable },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/agents',
+    tag: 'agents',
+    summary: 'Agent sessions, newest first, with cursor pagination',
+    query: sessions.ListQuery,
+    ok: json(200, 'A page of sessions', r.pageOf(r.Session)),
+  },
+  {
+    method: 'get',
+    path: '/api/v1/agents/{id}',
+    tag: 'agents',
+    summary: 'An agent session, with its live state while it runs',
+    ...agentId,
+    ok: json(200, 'The session', r.SessionDetail),
+    errors: { 404: ['agent_not_found'] },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/agents/{id}/tree',
+    tag: 'agents',
+    summary: "The agent's Pi session tree",
+    ...agentId,
+    ok: json(200, 'The tree', r.SessionTree),
+    errors: { 404: ['agent_not_found', 'session_tree_missing'] },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/agents/{id}/fork',
+    tag: 'agents',
+    summary: 'Fork the session at an entry (default: its leaf) into a new session and worktree',
+    ...agentId,
+    body: sessions.Fork,
+    ok: json(202, 'Started', r.ForkedAgent),
+    errors: {
+      404: ['agent_not_found', 'session_file_missing'],
+      409: ['fork_source_incomplete'],
+      422: ['fork_entry_not_found'],
+    },
+  },
+  ...(
+    [
+      ['steer', sessions.Steer, 'Tell a running agent something; it reads it after its current tool call'],
+      ['abort', sessions.Abort, 'Abort the running agent; its tool processes are killed'],
+      ['pause', sessions.Empty, 'Pause: end the run, hold no process, keep the work'],
+    ] as const
+  ).map(([action, body, summary]): RouteDoc => ({
+    method: 'post',
+    path: `/api/v1/agents/{id}/${action}`,
+    tag: 'agents',
+    summary,
+    ...agentId,
+    body,
+    ok: json(202, 'Queued for the agent', r.Queued),
+    errors: { 404: ['agent_not_found'], 409: ['agent_not_running'] },
+  })),
+  {
+    method: 'post',
+    path: '/api/v1/agents/{id}/resume',
+    tag: 'agents',
+    summary: 'Resume a paused agent in the same conversation, optionally with a message',
+    ...agentId,
+    body: sessions.Resume,
+    ok: json(202, 'Resumed', z.object({ id: z.string(), resumed: z.literal(true) }).strict()),
+    errors: { 404: ['agent_not_found'], 409: ['agent_not_running'] },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/agents/{id}/navigate',
+    tag: 'agents',
+    summary: 'Move a paused session back to an entry of its tree',
+    ...agentId,
+    body: sessions.Navigate,
+    ok: json(
+      200,
+      'Moved',
+      z.object({ id: z.string(), entry_id: z.string(), branch_entry_id: z.string() }).strict(),
+    ),
+    errors: { 404: ['agent_not_found'], 409: ['agent_not_running'], 422: ['entry_not_found'] },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/agents/{id}/compact',
+    tag: 'agents',
+    summary: 'Compact a paused session',
+    ...agentId,
+    body: sessions.Compact,
+    ok: json(
+      200,
+      'Compacted',
+      z.object({ id: z.string(), tokens_before: z.number(), summary: z.string() }).strict(),
+    ),
+    errors: { 404: ['agent_not_found'], 409: ['agent_not_running'] },
+  },
+  // Worktrees.
+  {
+    method: 'post',
+    path: '/api/v1/worktrees',
+    tag: 'worktrees',
+    summary: 'A kept worktree for a person, prepared like an agent gets one',
+    body: worktrees.CreateWorktree,
+    ok: json(201, 'Created', r.CreatedWorktree),
+    errors: { ...repoErrors, 409: ['branch_exists'] },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/worktrees',
+    tag: 'worktrees',
+    summary: 'Worktrees, newest first, with cursor pagination',
+    query: worktrees.ListQuery,
+    ok: json(200, 'A page of worktrees', r.pageOf(r.Worktree)),
+  },
+  {
+    method: 'get',
+    path: '/api/v1/worktrees/{id}',
+    tag: 'worktrees',
+    summary: 'A worktree with its branch, ports and snapshot ref',
+    ...worktreeId,
+    ok: json(200, 'The worktree', r.Worktree),
+    errors: { 404: ['worktree_not_found'] },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/worktrees/{id}/cleanup',
+    tag: 'worktrees',
+    summary: 'Snapshot and remove an active worktree',
+    ...worktreeId,
+    ok: json(
+      200,
+      'Removed',
+      z.object({ id: z.string(), removed: z.boolean(), snapshot_ref: z.string().nullable() }).strict(),
+    ),
+    errors: { 404: ['worktree_not_found'], 409: ['worktree_not_active'] },
+  },
+  // Roles and usage.
+  {
+    method: 'get',
+    path: '/api/v1/roles',
+    tag: 'roles',
+    summary: 'Coordinator, Worker, Reviewer, Refinery, Monitor and their enforced tools',
+    ok: json(200, 'The roles', r.Roles),
+  },
+  {
+    method: 'get',
+    path: '/api/v1/usage',
+    tag: 'usage',
+    summary: "Tokens and dollars from the LLM proxy's audit, grouped and filtered",
+    description:
+      'group_by is a comma-separated list of tenant, user, intent, swarm, session, model, provider, day.',
+    query: UsageQuery,
+    ok: json(200, 'Usage rows', r.Usage),
+  },
+  // This document.
+  {
+    method: 'get',
+    path: '/api/v1/openapi.json',
+    tag: 'reference',
+    summary: 'This OpenAPI 3.1 document',
+    ok: { status: 200, description: 'The document', contentType: 'application/json' },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/docs',
+    tag: 'reference',
+    summary: 'This document rendered as an HTML page',
+    ok: { status: 200, description: 'The reference page', contentType: 'text/html; charset=UTF-8' },
+  },
+];

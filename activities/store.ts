@@ -1,5 +1,6 @@
 // Projections of workflow progress into the database, for the API and the CLI. Every write is an
-// upsert or a keyed update, so a retried activity leaves the same rows behind.
+// upsert or a keyed update, so a retried activity leaves the same rows behind. Each state change
+// also appends its `events` row (the live stream) in the same statement or transaction.
 import { eq, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import * as s from '../drizzle/schema.js';
@@ -60,11 +61,18 @@ const sessionTotals = (intentId: string, extra: Usage) => {
   };
 };
 
+/**
+ * Status writes append their `events` row in the same statement (`prev` sees the row as it was
+ * before it): one round trip, nothing lost between the two, and only a real change is an event,
+ * so a retried activity leaves the same events behind too.
+ */
+const statusChanged = sql`where prev.status is distinct from u.status`;
+
 export function createStoreActivities({ db }: ActivityDeps) {
   return {
     async markIntent(p: IntentPatch): Promise<void> {
       const done = ['completed', 'failed', 'budget_exceeded', 'cancelled'].includes(p.status);
-      await db
+      const update = db
         .update(s.intents)
         .set({
           status: p.status,
@@ -77,12 +85,24 @@ export function createStoreActivities({ db }: ActivityDeps) {
           ...(p.error !== undefined && { error: p.error }),
           ...(done && { completedAt: sql`now()` }),
         })
-        .where(eq(s.intents.id, p.intentId));
+        .where(eq(s.intents.id, p.intentId))
+        .returning();
+      await db.execute(sql`
+        with prev as (select status from intents where id = ${p.intentId}), u as (${update.getSQL()})
+        insert into events (tenant_id, kind, intent_id, payload)
+        select u.tenant_id, 'intent.status', u.id, jsonb_strip_nulls(jsonb_build_object(
+          'status', u.status, 'from', prev.status, 'error', u.error,
+          'result_branch', u.result_branch, 'result_commit', u.result_commit,
+          'files_changed', case when u.status = 'completed' then u.files_changed end,
+          'tokens', jsonb_build_object('input', u.tokens_input, 'output', u.tokens_output),
+          'cost_usd', u.cost_usd))
+        from u left join prev on true
+        ${statusChanged}`);
     },
 
     /** A task the swarm adds on its own (a Refinery resolving a conflict), recorded like planned ones. */
     async addTask(p: { intentId: string; task: PlannedTaskInput }): Promise<void> {
-      await db
+      const insert = db
         .insert(s.tasks)
         .values({
           id: `${p.intentId}-${p.task.id}`,
@@ -95,7 +115,16 @@ export function createStoreActivities({ db }: ActivityDeps) {
           runtime: p.task.runtime ?? 'pi',
           dependsOn: p.task.dependsOn,
         })
-        .onConflictDoNothing();
+        .onConflictDoNothing()
+        .returning();
+      // Only a task really added is announced: a retried call inserts nothing and says nothing.
+      await db.execute(sql`
+        with u as (${insert.getSQL()})
+        insert into events (tenant_id, kind, intent_id, payload)
+        select u.tenant_id, 'task.added', u.intent_id, jsonb_build_object(
+          'task_id', u.id, 'key', u.key, 'title', u.title, 'role', u.role, 'runtime', u.runtime,
+          'depends_on', u.depends_on)
+        from u`);
     },
 
     async savePlan(p: {
@@ -114,10 +143,28 @@ export function createStoreActivities({ db }: ActivityDeps) {
         input: { ...p.input, retry: undefined },
       };
       await db.transaction(async (tx) => {
-        await tx
+        const [swarm] = await tx
           .insert(s.swarms)
           .values({ id: p.intentId, intentId: p.intentId, plan: stored })
-          .onConflictDoNothing();
+          .onConflictDoNothing()
+          .returning({ tenantId: s.swarms.tenantId });
+        if (swarm)
+          await tx.insert(s.events).values({
+            tenantId: swarm.tenantId,
+            kind: 'intent.plan',
+            intentId: p.intentId,
+            payload: {
+              summary: p.plan.summary,
+              gate: p.plan.gate ?? null,
+              tasks: p.plan.tasks.map((task) => ({
+                key: task.id,
+                title: task.title,
+                role: task.role,
+                runtime: task.runtime ?? 'pi',
+                depends_on: task.dependsOn,
+              })),
+            },
+          });
         for (const task of p.plan.tasks) {
           await tx
             .insert(s.tasks)
@@ -145,7 +192,7 @@ export function createStoreActivities({ db }: ActivityDeps) {
     },
 
     async markTask(p: TaskPatch): Promise<void> {
-      await db
+      const update = db
         .update(s.tasks)
         .set({
           status: p.status,
@@ -156,7 +203,19 @@ export function createStoreActivities({ db }: ActivityDeps) {
           ...usageColumns(p.usage),
           ...(p.error !== undefined && { error: p.error }),
         })
-        .where(eq(s.tasks.id, p.taskId));
+        .where(eq(s.tasks.id, p.taskId))
+        .returning();
+      await db.execute(sql`
+        with prev as (select status from tasks where id = ${p.taskId}), u as (${update.getSQL()})
+        insert into events (tenant_id, kind, intent_id, payload)
+        select u.tenant_id, 'task.status', u.intent_id, jsonb_strip_nulls(jsonb_build_object(
+          'task_id', u.id, 'key', u.key, 'status', u.status, 'from', prev.status, 'error', u.error,
+          'branch', u.branch, 'commit', u.commit_sha,
+          'files_changed', case when u.status = 'completed' then u.files_changed end,
+          'tokens', jsonb_build_object('input', u.tokens_input, 'output', u.tokens_output),
+          'cost_usd', u.cost_usd))
+        from u left join prev on true
+        ${statusChanged}`);
     },
 
     /** Queues a steer or abort for the running agent; a retried call queues it once. */
@@ -184,7 +243,7 @@ export function createStoreActivities({ db }: ActivityDeps) {
         ...(p.error !== undefined && { error: p.error }),
         ...(ended && { endedAt: sql`now()`, currentTool: null }),
       };
-      await db
+      const upsert = db
         .insert(s.agentSessions)
         .values({
           id: p.sessionId,
@@ -195,7 +254,19 @@ export function createStoreActivities({ db }: ActivityDeps) {
           ...(p.runtime && { runtime: p.runtime }),
           ...fields,
         })
-        .onConflictDoUpdate({ target: s.agentSessions.id, set: fields });
+        .onConflictDoUpdate({ target: s.agentSessions.id, set: fields })
+        .returning();
+      await db.execute(sql`
+        with prev as (select status from agent_sessions where id = ${p.sessionId}), u as (${upsert.getSQL()})
+        insert into events (tenant_id, kind, intent_id, session_id, payload)
+        select u.tenant_id, 'session.status', u.intent_id, u.id, jsonb_strip_nulls(jsonb_build_object(
+          'status', u.status, 'from', prev.status, 'task_id', u.task_id, 'role', u.role,
+          'runtime', u.runtime, 'attempt', u.attempt, 'worktree', u.worktree_path, 'error', u.error,
+          'stop_reason', u.stop_reason, 'agent_ms', u.agent_ms,
+          'tokens', jsonb_build_object('input', u.tokens_input, 'output', u.tokens_output),
+          'cost_usd', u.cost_usd))
+        from u left join prev on true
+        ${statusChanged}`);
     },
   };
 }

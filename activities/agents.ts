@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { summarizeSessionEvent } from '../core/events.js';
 import { git } from '../core/git.js';
 import { ROLES } from '../core/roles.js';
 import * as s from '../drizzle/schema.js';
@@ -128,7 +129,23 @@ export function createAgentActivities({ db, config, llm, temporal }: ActivityDep
           payload: e.payload,
         }));
         buffer = [];
-        await db.insert(s.sessionEvents).values(rows).onConflictDoNothing();
+        // Each stored session event is also a live `session.event` (its gist), in the same
+        // statement; a retried batch inserts nothing new, so it announces nothing twice.
+        const inserted = db.insert(s.sessionEvents).values(rows).onConflictDoNothing().returning({
+          sessionId: s.sessionEvents.sessionId,
+          attempt: s.sessionEvents.attempt,
+          seq: s.sessionEvents.seq,
+          type: s.sessionEvents.type,
+        });
+        const gists = Object.fromEntries(rows.map((r) => [r.seq, summarizeSessionEvent(r.payload)]));
+        await db.execute(sql`
+          with ins as (${inserted.getSQL()})
+          insert into events (tenant_id, kind, intent_id, session_id, payload)
+          select coalesce(a.tenant_id, 'default'), 'session.event', a.intent_id, ins.session_id,
+            jsonb_build_object('attempt', ins.attempt, 'seq', ins.seq, 'type', ins.type)
+              || coalesce(${JSON.stringify(gists)}::jsonb -> ins.seq::text, '{}'::jsonb)
+          from ins left join agent_sessions a on a.id = ins.session_id
+          order by ins.seq`);
         await db
           .update(s.agentSessions)
           .set({ lastActivityAt: sql`now()`, attempt, currentTool: progress.currentTool })

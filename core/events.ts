@@ -151,3 +151,28 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', done, { once: true });
   });
 }
+
+/**
+ * The one-line gist of an agent session event (session_events keeps the whole event): the tool it
+ * names and the first words of its text, so a `session.event` stays small.
+ */
+export function summarizeSessionEvent(payload: unknown): { tool?: string; text?: string } {
+  if (!payload || typeof payload !== 'object') return {};
+  const e = payload as { toolName?: unknown; message?: { content?: unknown }; isError?: unknown };
+  const out: { tool?: string; text?: string } = {};
+  if (typeof e.toolName === 'string') out.tool = e.toolName;
+  const content = e.message?.content;
+  const text =
+    typeof content === 'string'
+      ? content
+      : Array.isArray(content)
+        ? content
+            .map((part: { type?: string; text?: unknown }) =>
+              part?.type === 'text' && typeof part.text === 'string' ? part.text : '',
+            )
+            .join(' ')
+        : '';
+  const clean = text.replace(/\s+/g, ' ').trim();
+  if (clean) out.text = clean.length > 200 ? `${clean.slice(0, 200)}…` : clean;
+  return out;
+}

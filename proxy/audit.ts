@@ -25,6 +25,20 @@ const insertBatch = (rows: AuditRow[]) => sql`
     "cacheWriteTokens" int, "costUsd" float8, "latencyMs" int, "ttftMs" int, "cacheHit" boolean,
     "piiCounts" jsonb)`;
 
+/** The same batch, each row also appended to the live event log as `proxy.request`, in one statement. */
+const insertBatchWithEvents = (rows: AuditRow[]) => sql`
+  with ins as (${insertBatch(rows)}
+    returning request_id, attempt, tenant_id, session_id, intent_id, surface, requested_model,
+      resolved_model, provider, stream, status, error_code, input_tokens, output_tokens, cost_usd,
+      latency_ms, cache_hit)
+  insert into events (tenant_id, kind, intent_id, session_id, payload)
+  select tenant_id, 'proxy.request', intent_id, session_id, jsonb_strip_nulls(jsonb_build_object(
+    'request_id', request_id, 'attempt', attempt, 'surface', surface, 'model', requested_model,
+    'resolved_model', resolved_model, 'provider', provider, 'stream', stream, 'status', status,
+    'error_code', error_code, 'tokens', jsonb_build_object('input', input_tokens, 'output', output_tokens),
+    'cost_usd', cost_usd, 'latency_ms', latency_ms, 'cache_hit', cache_hit))
+  from ins`;
+
 const MAX_QUEUE = 10_000;
 const BATCH = 500;
 
@@ -63,7 +77,7 @@ export class AuditLog {
     this.writing = this.writing.then(async () => {
       for (let i = 0; i < rows.length; i += BATCH) {
         try {
-          await this.db.execute(insertBatch(rows.slice(i, i + BATCH)));
+          await this.db.execute(insertBatchWithEvents(rows.slice(i, i + BATCH)));
         } catch (err) {
           console.error('[dash proxy] audit write failed:', (err as Error).message);
         }

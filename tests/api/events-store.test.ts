@@ -2,6 +2,7 @@
 // PGlite and Postgres; the reader delivers them in one stable order.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStoreActivities } from '../../activities/store.js';
+import { AuditLog } from '../../proxy/audit.js';
 import { followEvents, readEvents, START } from '../../core/events.js';
 import * as s from '../../drizzle/schema.js';
 import { createTestDatabase, type DbKind, type TestDatabase } from '../helpers/databases.js';
@@ -108,5 +109,44 @@ describe.each<DbKind>(['pglite', 'postgres'])('events on %s', (kind) => {
       got.push(e.id);
     expect(got).toEqual(events.slice(4).map((e) => e.id));
     expect(caughtUp).toBe(events[8]!.id);
+  });
+
+  it('appends a proxy.request event with every audit row', async () => {
+    const { db } = database.database;
+    const audit = new AuditLog(db, 10);
+    for (const attempt of [1, 2])
+      audit.push({
+        requestId: 'req-1',
+        attempt,
+        authKind: 'virtual_key',
+        tenantId: 'default',
+        userId: 'ann',
+        sessionId: 'int-cccccccccc-a',
+        intentId: 'int-cccccccccc',
+        surface: 'openai',
+        requestedModel: 'gpt-4.1',
+        provider: 'rehearsal',
+        stream: false,
+        status: attempt === 1 ? 429 : 200,
+        inputTokens: 5,
+        outputTokens: 7,
+        costUsd: 0.01,
+        latencyMs: 12,
+      });
+    await audit.flush();
+    const events = await readEvents(db, { kinds: ['proxy.request'] }, START, 10);
+    expect(events).toHaveLength(2);
+    expect(events[1]).toMatchObject({
+      intent_id: 'int-cccccccccc',
+      session_id: 'int-cccccccccc-a',
+      payload: {
+        request_id: 'req-1',
+        attempt: 2,
+        status: 200,
+        tokens: { input: 5, output: 7 },
+        model: 'gpt-4.1',
+      },
+    });
+    expect(await db.select().from(s.proxyRequests)).toHaveLength(2);
   });
 });

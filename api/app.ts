@@ -7,6 +7,7 @@ import type { ApiDeps } from './context.js';
 import { errorResponse, onError } from './errors.js';
 import { createApiMetrics } from './metrics/index.js';
 import { openApiRoutes } from './openapi/routes.js';
+import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { intentRoutes } from './routes/intents.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -37,6 +38,7 @@ export function createApp(
     .route('/api/v1/agents', sessionRoutes(deps))
     .route('/api/v1/worktrees', worktreeRoutes(deps))
     .route('/api/v1/usage', usageRoutes(deps, proxy))
+    .route('/api/v1/events', eventRoutes(deps))
     .route('/api/v1', openApiRoutes())
     .route('/proxy', proxyRoutes(proxy));
   app.onError(onError);

@@ -2,10 +2,12 @@
 // at a cluster), the database (PGlite unless DASH_DATABASE_URL), the rehearsal LLM when no keys
 // exist, one worker and the API, all owned by this process and stopped together.
 import fs from 'node:fs';
+import type { Server } from 'node:http';
 import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { Runtime } from '@temporalio/worker';
 import { createApp } from '../api/app.js';
+import { attachEventSocket } from '../api/events-socket.js';
 import type { DashConfig } from '../core/config.js';
 import { reconcileOrphanWorktrees } from '../activities/worktrees.js';
 import { ensureReaperSchedule } from '../core/schedules.js';
@@ -98,6 +100,9 @@ export async function startEmbeddedStack(
     const app = createApp({ database, temporal: client, config, llmKind: llm.kind });
     const server = await listen(app.fetch, config.api.host, config.api.port);
     cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    // The /events WebSocket; its sockets close before the server (cleanups run in reverse).
+    const eventSocket = attachEventSocket(server as Server, { database });
+    cleanups.push(() => eventSocket.close());
     const apiUrl = `http://${config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host}:${config.api.port}`;
     writeStackState(config.home, {
       pid: process.pid,

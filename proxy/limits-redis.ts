@@ -2,6 +2,9 @@
 // budget atomically, so any number of API replicas enforce one limit together. Keys share the
 // `{dash-limits}` hash tag so a script's keys live in one cluster slot. If Redis is unreachable
 // the proxy fails closed (503) rather than silently multiplying limits by the replica count.
+// Settlements are not a round trip of their own: they are queued, merged per key, and sent in the
+// same pipeline as this process's next admission (before it, so that admission sees them), or after
+// SETTLE_FLUSH_MS when no admission comes, which bounds how late other replicas see them.
 import { Redis } from 'ioredis';
 import type { AdmitResult, Adjustment, BucketSpec, BudgetSpec, LimitStore } from './limits.js';
 import { ProxyError } from './errors.js';
@@ -76,8 +79,14 @@ return 1
 
 const tag = (key: string) => `{dash-limits}:${key}`;
 
+/** At most this long between a settlement and Redis when no admission carries it there. */
+export const SETTLE_FLUSH_MS = 20;
+
 export class RedisLimitStore implements LimitStore {
   private readonly redis: Redis;
+  private pendingBuckets = new Map<string, Adjustment['buckets'][number]>();
+  private pendingBudgets = new Map<string, Adjustment['budgets'][number]>();
+  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(url: string) {
     this.redis = new Redis(url, { maxRetriesPerRequest: 1, enableAutoPipelining: true });
@@ -106,6 +115,8 @@ export class RedisLimitStore implements LimitStore {
   }
 
   async admit(buckets: BucketSpec[], budgets: BudgetSpec[]): Promise<AdmitResult> {
+    // Queued settlements go first in the same pipeline (auto-pipelining: one write, one read).
+    void this.flushSettlements();
     const keys = [...buckets.map((b) => tag(b.key)), ...budgets.map((g) => tag(g.key))];
     const args = [
       Date.now(),
@@ -122,8 +133,40 @@ export class RedisLimitStore implements LimitStore {
     return { ok: ok === 1, failed: failed - 1, waitMs: wait, remaining: levels.map(Number) };
   }
 
+  /** Queues a settlement; it reaches Redis with the next admission or within SETTLE_FLUSH_MS. */
   async adjust(a: Adjustment): Promise<void> {
-    if (!a.buckets.length && !a.budgets.length) return;
+    for (const b of a.buckets) {
+      const prev = this.pendingBuckets.get(b.key);
+      this.pendingBuckets.set(b.key, prev ? { ...b, delta: prev.delta + b.delta } : b);
+    }
+    for (const g of a.budgets) {
+      const prev = this.pendingBudgets.get(g.key);
+      this.pendingBudgets.set(g.key, prev ? { ...g, delta: prev.delta + g.delta } : g);
+    }
+    if (!this.flushTimer && (this.pendingBuckets.size || this.pendingBudgets.size)) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = undefined;
+        void this.flushSettlements();
+      }, SETTLE_FLUSH_MS);
+      this.flushTimer.unref();
+    }
+  }
+
+  /** Sends the queued settlements as one script call; resolves when Redis has applied them. */
+  private flushSettlements(): Promise<void> {
+    if (!this.pendingBuckets.size && !this.pendingBudgets.size) return Promise.resolve();
+    const a: Adjustment = {
+      buckets: [...this.pendingBuckets.values()],
+      budgets: [...this.pendingBudgets.values()],
+    };
+    this.pendingBuckets.clear();
+    this.pendingBudgets.clear();
+    return this.send(a).catch((err: unknown) =>
+      console.error('[dash proxy] settling against the limit store failed:', (err as Error).message),
+    );
+  }
+
+  private async send(a: Adjustment): Promise<void> {
     const keys = [...a.buckets.map((b) => tag(b.key)), ...a.budgets.map((g) => tag(g.key))];
     const args = [
       Date.now(),
@@ -135,6 +178,9 @@ export class RedisLimitStore implements LimitStore {
   }
 
   async close(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    await this.flushSettlements();
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 }

@@ -6,20 +6,27 @@ export interface SseMessage {
 }
 
 export async function* parseSse(body: AsyncIterable<Uint8Array>): AsyncGenerator<SseMessage> {
+  for await (const batch of parseSseBatches(body)) yield* batch;
+}
+
+/** The messages completed by each network chunk, as one batch per chunk (none when empty). */
+export async function* parseSseBatches(body: AsyncIterable<Uint8Array>): AsyncGenerator<SseMessage[]> {
   const decoder = new TextDecoder();
   let buffer = '';
   for await (const value of body) {
     buffer += decoder.decode(value, { stream: true });
+    const batch: SseMessage[] = [];
     let cut: number;
     while ((cut = boundary(buffer)) >= 0) {
       const block = buffer.slice(0, cut);
       buffer = buffer.slice(cut).replace(/^(\r?\n){1,2}/, '');
       const msg = parseBlock(block);
-      if (msg) yield msg;
+      if (msg) batch.push(msg);
     }
+    if (batch.length) yield batch;
   }
   const rest = parseBlock(buffer + decoder.decode());
-  if (rest) yield rest;
+  if (rest) yield [rest];
 }
 
 function boundary(buffer: string): number {

@@ -11,7 +11,7 @@ import { authenticate, tokenOf } from './auth.js';
 import { cacheKey, type CachedAnswer } from './cache.js';
 import { badRequest, ProxyError } from './errors.js';
 import { attempts, finalError, type AttemptState } from './attempts.js';
-import { header, readBody } from './node-io.js';
+import { header, readBody, respondJson, responseHeaders, setHeader } from './node-io.js';
 import { addCounts, findPii, redact, type PiiCounts } from './pii.js';
 import { attemptFields, auditRow, ms, totalTokens, type RequestContext } from './request-context.js';
 import { replay, streamAnswer } from './respond.js';
@@ -68,7 +68,7 @@ function screenRequest(req: ChatRequest, counts: PiiCounts, doRedact: boolean) {
 export async function handleChat(c: Context, codec: SurfaceCodec, rt: ProxyRuntime): Promise<Response> {
   const started = performance.now();
   const requestId = `req_${crypto.randomUUID().replaceAll('-', '')}`;
-  c.header('x-request-id', requestId);
+  setHeader(c, 'x-request-id', requestId);
   const principal = await authenticate(
     rt.db,
     tokenOf({ authorization: header(c, 'authorization'), xApiKey: header(c, 'x-api-key') }),
@@ -121,7 +121,7 @@ export async function handleChat(c: Context, codec: SurfaceCodec, rt: ProxyRunti
     if (err instanceof ProxyError) refuse(err);
     throw err;
   }
-  for (const [k, v] of Object.entries(reservation.headers)) c.header(k, v);
+  Object.assign(responseHeaders(c), reservation.headers);
 
   const cacheControl = header(c, 'cache-control') ?? '';
   const noStore = /\bno-store\b/i.test(cacheControl);
@@ -145,7 +145,7 @@ export async function handleChat(c: Context, codec: SurfaceCodec, rt: ProxyRunti
       return replay(c, x, hit);
     }
   }
-  c.header('x-dash-cache', key ? 'miss' : 'bypass');
+  setHeader(c, 'x-dash-cache', key ? 'miss' : 'bypass');
 
   let handedOff = false;
   try {
@@ -155,9 +155,9 @@ export async function handleChat(c: Context, codec: SurfaceCodec, rt: ProxyRunti
       throw finalError(x);
     }
     const store = key && won.cand === first ? (a: CachedAnswer) => rt.cache.set(key, a) : undefined;
-    c.header('x-dash-provider', won.cand.provider);
-    c.header('x-dash-model', won.cand.model.id);
-    c.header('x-dash-attempts', String(won.attempt));
+    setHeader(c, 'x-dash-provider', won.cand.provider);
+    setHeader(c, 'x-dash-model', won.cand.model.id);
+    setHeader(c, 'x-dash-attempts', String(won.attempt));
     if (won.result.kind === 'json') {
       const r = won.result.response;
       if (piiMode !== 'off') {
@@ -180,8 +180,8 @@ export async function handleChat(c: Context, codec: SurfaceCodec, rt: ProxyRunti
         console.error('[dash proxy] settling a request failed:', (err as Error).message),
       );
       store?.({ kind: 'json', response: r, model: won.cand.model.id, provider: won.cand.provider });
-      c.header('x-dash-cost-usd', costUsd.toFixed(8));
-      return c.json(codec.encodeResponse(r, won.cand.model.id, { ...r.usage, costUsd }));
+      setHeader(c, 'x-dash-cost-usd', costUsd.toFixed(8));
+      return respondJson(c, 200, codec.encodeResponse(r, won.cand.model.id, { ...r.usage, costUsd }));
     }
     handedOff = true;
     return streamAnswer(

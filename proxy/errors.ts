@@ -1,10 +1,10 @@
 // The proxy's errors: one typed class, rendered once per surface in the shape that surface's SDK
 // parses (OpenAI `{error:{message,type,param,code}}`, Anthropic `{type:"error",error:{type,message}}`).
 import type { Context } from 'hono';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { anthropicErrorBody } from '../providers/anthropic.js';
 import { openAiErrorBody } from '../providers/openai.js';
 import { DashError } from '../core/errors.js';
+import { respondJson, responseHeaders } from './node-io.js';
 
 export type Surface = 'openai' | 'anthropic';
 
@@ -66,8 +66,8 @@ export function renderProxyError(c: Context, surface: Surface, err: unknown) {
       : err instanceof DashError
         ? new ProxyError(err.status, err.code, err.message)
         : internal(err);
-  for (const [k, v] of Object.entries(e.headers)) c.header(k, v);
-  return c.json(errorBody(surface, e), e.status as ContentfulStatusCode);
+  Object.assign(responseHeaders(c), e.headers);
+  return respondJson(c, e.status, errorBody(surface, e));
 }
 
 function internal(err: unknown): ProxyError {

@@ -12,34 +12,13 @@ import { StreamRedactor } from './pii.js';
 import { attemptFields, auditRow, ms, totalTokens, type RequestContext } from './request-context.js';
 import type { Candidate } from './router.js';
 import type { UpstreamResult } from './upstream.js';
+import { respondJson, respondStream, responseHeaders } from './node-io.js';
 
 const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
   'cache-control': 'no-cache',
   connection: 'keep-alive',
 };
-
-/** `abandoned` runs when the client leaves before the first pull, when `frames` never started. */
-function sseResponse(c: Context, frames: AsyncGenerator<string>, abandoned?: () => Promise<void>): Response {
-  const bytes = new TextEncoder();
-  let started = false;
-  const body = new ReadableStream<Uint8Array>({
-    async pull(ctrl) {
-      started = true;
-      for (;;) {
-        const next = await frames.next();
-        if (next.done) return ctrl.close();
-        if (next.value) return ctrl.enqueue(bytes.encode(next.value));
-      }
-    },
-    async cancel() {
-      await frames.return(undefined);
-      if (!started) await abandoned?.();
-    },
-  });
-  for (const [k, v] of Object.entries(SSE_HEADERS)) c.header(k, v);
-  return c.body(body, 200);
-}
 
 export function streamAnswer(
   c: Context,
@@ -58,48 +37,63 @@ export function streamAnswer(
   const recorded: StreamEvent[] = [];
   let failure: string | undefined;
   let completed = false;
+  let clientClosed = false;
 
-  function* emit(e: StreamEvent): Generator<string> {
+  // The frames of one batch of events (what one upstream read brought) go out as one write.
+  let text = '';
+  function emit(e: StreamEvent) {
     if (e.type === 'usage') {
       Object.assign(usage, e.usage);
       return;
     }
     if (e.type === 'text' && redactor) {
-      const text = redactor.push(e.text);
-      if (text) yield* out({ type: 'text', text });
+      const t = redactor.push(e.text);
+      if (t) out({ type: 'text', text: t });
       return;
     }
     // Held-back text goes out before anything that follows it.
     const rest = redactor?.flush();
-    if (rest) yield* out({ type: 'text', text: rest });
-    yield* out(e);
+    if (rest) out({ type: 'text', text: rest });
+    out(e);
   }
-  function* out(e: StreamEvent): Generator<string> {
+  function out(e: StreamEvent) {
     if (e.type === 'error') failure = e.message;
     recorded.push(e);
-    yield encoder.encode(e);
+    text += encoder.encode(e);
+  }
+  function take(): string {
+    const t = text;
+    text = '';
+    return t;
   }
 
   async function* frames(): AsyncGenerator<string> {
     try {
-      for (const e of result.head) yield* emit(e);
-      for await (const e of result.rest) yield* emit(e);
+      for (const e of result.head) emit(e);
+      yield take();
+      for await (const batch of result.rest) {
+        for (const e of batch) emit(e);
+        yield take();
+      }
       const rest = redactor?.flush();
-      if (rest) yield* out({ type: 'text', text: rest });
+      if (rest) out({ type: 'text', text: rest });
       if (!failure) {
         completed = true;
-        yield encoder.end({ ...usage, costUsd: costOf(cand.model.id, usage) });
+        text += encoder.end({ ...usage, costUsd: costOf(cand.model.id, usage) });
       }
+      yield take();
     } finally {
       await finish();
     }
   }
 
-  // Accounting, exactly once however the stream ends.
+  // Accounting, exactly once however the stream ends; a client that hangs up is accounted at once
+  // (what the upstream does after that, an error for the aborted call included, is its echo).
   let finished = false;
   async function finish() {
     if (finished) return;
     finished = true;
+    if (clientClosed) failure = undefined;
     const costUsd = costOf(cand.model.id, usage);
     x.rt.audit.push(
       auditRow(x, {
@@ -124,7 +118,11 @@ export function streamAnswer(
       (err: unknown) => console.error('[dash proxy] settling a stream failed:', (err as Error).message),
     );
   }
-  return sseResponse(c, frames(), finish);
+  return respondStream(c, SSE_HEADERS, frames(), () => {
+    if (completed) return;
+    clientClosed = true;
+    void finish();
+  });
 }
 
 /** Serves a cached answer: no upstream call, no cost; the audit row marks the hit. */
@@ -145,16 +143,20 @@ export function replay(c: Context, x: RequestContext, hit: CachedAnswer): Respon
       latencyMs: ms(x.started),
     }),
   );
-  c.header('x-dash-cache', 'hit');
-  c.header('x-dash-provider', hit.provider);
-  c.header('x-dash-model', hit.model);
-  c.header('x-dash-cost-usd', (0).toFixed(8));
+  Object.assign(responseHeaders(c), {
+    'x-dash-cache': 'hit',
+    'x-dash-provider': hit.provider,
+    'x-dash-model': hit.model,
+    'x-dash-cost-usd': (0).toFixed(8),
+  });
   const costed = { ...usage, costUsd: 0 };
-  if (hit.kind === 'json') return c.json(x.codec.encodeResponse(hit.response, hit.model, costed));
+  if (hit.kind === 'json')
+    return respondJson(c, 200, x.codec.encodeResponse(hit.response, hit.model, costed));
   const encoder = x.codec.streamEncoder(hit.model, x.includeUsage);
   async function* frames(): AsyncGenerator<string> {
-    for (const e of hit.kind === 'stream' ? hit.events : []) yield encoder.encode(e);
-    yield encoder.end(costed);
+    let text = '';
+    for (const e of hit.kind === 'stream' ? hit.events : []) text += encoder.encode(e);
+    yield text + encoder.end(costed);
   }
-  return sseResponse(c, frames());
+  return respondStream(c, SSE_HEADERS, frames());
 }

@@ -3,7 +3,7 @@
 // arrives; until then any failure (status, timeout, error event, early end) can fall back.
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { parseSse } from '../providers/sse.js';
+import { parseSseBatches } from '../providers/sse.js';
 import type {
   ChatRequest,
   ChatResponse,
@@ -38,8 +38,10 @@ export type UpstreamResult =
   | { kind: 'json'; response: ChatResponse; ttftMs: number }
   | {
       kind: 'stream';
+      /** Events up to the first content event, and the rest of the upstream read that brought it. */
       head: StreamEvent[];
-      rest: AsyncGenerator<StreamEvent>;
+      /** The following events, one batch per upstream read (one write to the client each). */
+      rest: AsyncGenerator<StreamEvent[]>;
       ttftMs: number;
       /** Drops the upstream response; for a stream whose reader went away before reading it. */
       cancel(): void;
@@ -153,16 +155,26 @@ export async function callUpstream(
       release();
       return { kind: 'json', response, ttftMs: performance.now() - started };
     }
-    const events = streamEvents(adapter, res);
+    const batches = streamBatches(adapter, res);
     const head: StreamEvent[] = [];
-    for (;;) {
-      const next = await events.next();
+    let content = false;
+    let finished = false;
+    let stopped = false;
+    while (!content) {
+      const next = await batches.next();
       if (next.done)
         throw new UpstreamFailure('server_error', 502, 'upstream stream ended before any content', undefined);
-      if (next.value.type === 'error')
-        throw new UpstreamFailure('server_error', 502, next.value.message, undefined);
-      head.push(next.value);
-      if (isContent(next.value)) break;
+      for (const e of next.value) {
+        if (e.type === 'error') {
+          if (!content) throw new UpstreamFailure('server_error', 502, e.message, undefined);
+          head.push(e);
+          stopped = true;
+          break;
+        }
+        head.push(e);
+        if (e.type === 'finish') finished = true;
+        if (isContent(e)) content = true;
+      }
     }
     const ttftMs = performance.now() - started;
     clearTimeout(timer);
@@ -170,39 +182,58 @@ export async function callUpstream(
       release();
       ctl.abort(new Error('client went away'));
     };
-    return { kind: 'stream', head, rest: afterHead(events, release), ttftMs, cancel };
+    return {
+      kind: 'stream',
+      head,
+      rest: afterHead(batches, release, finished, stopped),
+      ttftMs,
+      cancel,
+    };
   } catch (err) {
     return fail(err);
   }
 }
 
-async function* streamEvents(
+/** Decoded events, one batch per network read of the upstream body. */
+async function* streamBatches(
   adapter: ProviderAdapter,
   body: AsyncIterable<Uint8Array>,
-): AsyncGenerator<StreamEvent> {
+): AsyncGenerator<StreamEvent[]> {
   const decoder = adapter.streamDecoder();
-  for await (const msg of parseSse(body)) yield* decoder.decode(msg.event, msg.data);
+  for await (const messages of parseSseBatches(body)) {
+    const out: StreamEvent[] = [];
+    for (const m of messages) for (const e of decoder.decode(m.event, m.data)) out.push(e);
+    if (out.length) yield out;
+  }
 }
 
 /** The rest of a started stream; a failure now becomes an error event, never a retry. */
 async function* afterHead(
-  events: AsyncGenerator<StreamEvent>,
+  batches: AsyncGenerator<StreamEvent[]>,
   release: () => void,
-): AsyncGenerator<StreamEvent> {
-  let finished = false;
+  finishedInHead: boolean,
+  stopped: boolean,
+): AsyncGenerator<StreamEvent[]> {
+  let finished = finishedInHead;
   try {
+    if (stopped) return;
     for (;;) {
-      const next = await events.next();
+      const next = await batches.next();
       if (next.done) break;
-      if (next.value.type === 'finish') finished = true;
-      yield next.value;
-      if (next.value.type === 'error') return;
+      const batch = next.value;
+      const failedAt = batch.findIndex((e) => e.type === 'error');
+      if (failedAt >= 0) {
+        yield batch.slice(0, failedAt + 1);
+        return;
+      }
+      if (!finished && batch.some((e) => e.type === 'finish')) finished = true;
+      yield batch;
     }
-    if (!finished) yield { type: 'error', message: 'upstream stream ended before its final event' };
+    if (!finished) yield [{ type: 'error', message: 'upstream stream ended before its final event' }];
   } catch (err) {
-    yield { type: 'error', message: `upstream stream failed: ${(err as Error).message}` };
+    yield [{ type: 'error', message: `upstream stream failed: ${(err as Error).message}` }];
   } finally {
     release();
-    await events.return(undefined).catch(() => undefined);
+    await batches.return(undefined).catch(() => undefined);
   }
 }

@@ -130,6 +130,16 @@ async function sequential(targets: Target[], body: (i: number) => string, rounds
   return { ttfb: sorted(ttfb), total: sorted(total) };
 }
 
+/** CPU time (user + system) a process has used so far, in ms; undefined where /proc is missing. */
+function cpuMs(pid: number | undefined): number | undefined {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in 100 Hz ticks
+  } catch {
+    return undefined;
+  }
+}
+
 async function throughput(t: Target, body: (i: number) => string, concurrency: number, seconds: number) {
   let done = 0;
   let i = 0;
@@ -142,7 +152,7 @@ async function throughput(t: Target, body: (i: number) => string, concurrency: n
       }
     }),
   );
-  return done / seconds;
+  return { rps: done / seconds, done };
 }
 
 function child(
@@ -242,6 +252,11 @@ async function main() {
       headers: { authorization: `Bearer ${key}` },
     };
     const targets = [direct, proxy, ...(portkey ? [portkey.target] : [])];
+    const pids: Record<string, number | undefined> = {
+      direct: up.proc.pid,
+      dash: px.proc.pid,
+      portkey: portkey?.proc.pid,
+    };
     const chat = (stream: boolean) => (i: number) =>
       JSON.stringify({
         model: 'gpt-4.1',
@@ -279,13 +294,24 @@ async function main() {
     report('streaming, sequential: time to first byte', streamed.ttfb);
     report('streaming, sequential: time to last byte', streamed.total);
 
-    console.log('\nthroughput, non-streaming (requests per second, 4 s per point)');
+    console.log(
+      '\nthroughput, non-streaming (requests per second, 4 s per point; gateway CPU ms per request)',
+    );
     for (const c of [10, 50]) {
       const rps: Record<string, number> = {};
-      for (const t of targets) rps[t.name] = await throughput(t, chat(false), c, 4);
+      const cpu: string[] = [];
+      for (const t of targets) {
+        const before = cpuMs(pids[t.name]);
+        const r = await throughput(t, chat(false), c, 4);
+        const after = cpuMs(pids[t.name]);
+        rps[t.name] = r.rps;
+        if (before !== undefined && after !== undefined)
+          cpu.push(`${t.name} ${((after - before) / r.done).toFixed(3)} ms`);
+      }
       const line = targets.map((t) => `${t.name} ${rps[t.name]!.toFixed(0)}`).join(', ');
       const vs = portkey ? `; dash / portkey ${(rps.dash! / rps.portkey!).toFixed(2)}` : '';
       console.log(`  ${c} connections: ${line}; dash / direct ${(rps.dash! / rps.direct!).toFixed(3)}${vs}`);
+      if (cpu.length) console.log(`    CPU per request: ${cpu.join(', ')}`);
     }
   } finally {
     for (const c of children) c.kill('SIGTERM');

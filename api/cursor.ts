@@ -22,7 +22,10 @@ export function encodeCursor(row: { createdAt: Date; id: string }): string {
 export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const [iso, id] = Buffer.from(cursor, 'base64url').toString().split('|');
   const createdAt = new Date(iso ?? '');
-  if (!id || Number.isNaN(createdAt.getTime()))
+  // Only what encodeCursor makes gets to the database, which refuses NUL in text and years that
+  // an ISO timestamp cannot hold in four digits.
+  const year = createdAt.getUTCFullYear();
+  if (!id || id.includes('\0') || Number.isNaN(createdAt.getTime()) || year < 1 || year > 9999)
     throw new ValidationError('Invalid cursor; pass next_cursor from a previous page.');
   return { createdAt, id };
 }

@@ -41,6 +41,8 @@ export const ListQuery = z.object({
     .regex(/^int-[a-z0-9]{10}$/)
     .optional(),
 });
+/** PostgreSQL refuses NUL in text columns: text stored as it came is checked for it here. */
+const storable = [(v: string) => !v.includes('\0'), 'must not contain NUL (\\u0000) characters'] as const;
 const EntryIdSchema = z
   .string()
   .regex(/^[a-zA-Z0-9-]{1,64}$/, 'entry ids come from GET /api/v1/agents/:id/tree');
@@ -51,14 +53,31 @@ export const Fork = z
   .object({
     /** Without an entry, the fork takes the whole active branch (Pi's clone). */
     entry_id: EntryIdSchema.optional(),
-    prompt: z.string().trim().min(1).max(20_000).default('Continue from here.'),
+    prompt: z
+      .string()
+      .trim()
+      .min(1)
+      .max(20_000)
+      .refine(...storable)
+      .default('Continue from here.'),
   })
   .strict();
 export const CreateAgent = z
   .object({
     repo: z.string().trim().min(1, 'repo is required (a path to a git repository on the server)'),
-    prompt: z.string().trim().min(1, 'the prompt must not be empty').max(20_000),
-    title: z.string().trim().min(1).max(200).optional(),
+    prompt: z
+      .string()
+      .trim()
+      .min(1, 'the prompt must not be empty')
+      .max(20_000)
+      .refine(...storable),
+    title: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .refine(...storable)
+      .optional(),
     role: z.enum(roleNames as [RoleName, ...RoleName[]]).default('worker'),
     runtime: z.enum(runtimeNames).default('pi'),
     base_branch: z.string().trim().min(1).max(200).optional(),

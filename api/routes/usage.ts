@@ -20,6 +20,13 @@ const dimensions = {
 } as const;
 type Dimension = keyof typeof dimensions;
 
+// PostgreSQL refuses NUL in a text parameter: a filter with one is a bad request, not a 500.
+const filter = z
+  .string()
+  .min(1)
+  .refine((v) => !v.includes('\0'), 'must not contain NUL (\\u0000) characters')
+  .optional();
+
 export const UsageQuery = z
   .object({
     group_by: z
@@ -41,12 +48,12 @@ export const UsageQuery = z
       ),
     from: z.iso.datetime({ offset: true }).optional(),
     to: z.iso.datetime({ offset: true }).optional(),
-    tenant: z.string().min(1).optional(),
-    user: z.string().min(1).optional(),
-    intent: z.string().min(1).optional(),
-    swarm: z.string().min(1).optional(),
-    session: z.string().min(1).optional(),
-    model: z.string().min(1).optional(),
+    tenant: filter,
+    user: filter,
+    intent: filter,
+    swarm: filter,
+    session: filter,
+    model: filter,
   })
   .strict();
 

@@ -120,6 +120,7 @@ export function openApiDocument(): Record<string, unknown> {
       { name: 'worktrees', description: 'Worktrees made for agents and people' },
       { name: 'roles', description: 'Agent roles and their tools' },
       { name: 'usage', description: 'Token and cost reports' },
+      { name: 'events', description: 'The live event log' },
       { name: 'health', description: 'Probes' },
       { name: 'metrics', description: 'Prometheus' },
       { name: 'reference', description: 'This document' },

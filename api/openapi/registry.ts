@@ -2,6 +2,7 @@
 // the route files, so the document cannot drift from the validation), its reply and its errors.
 // tests/api/openapi.test.ts fails when a route mounted on the app is missing here.
 import { z } from 'zod';
+import { EventQuery } from '../routes/events.js';
 import * as intents from '../routes/intents.js';
 import * as sessions from '../routes/sessions.js';
 import { UsageQuery } from '../routes/usage.js';
@@ -322,6 +323,20 @@ export const routes: RouteDoc[] = [
       'group_by is a comma-separated list of tenant, user, intent, swarm, session, model, provider, day.',
     query: UsageQuery,
     ok: json(200, 'Usage rows', r.Usage),
+  },
+  // Live events.
+  {
+    method: 'get',
+    path: '/api/v1/events',
+    tag: 'events',
+    summary: 'Live events as Server-Sent Events, replayed from a position, then followed',
+    description:
+      'Every stored event after `Last-Event-ID` (header; a reconnecting EventSource sends it) or ' +
+      '`after`, then new ones as they are written; each message `id:` is the event id. A ' +
+      '`caught_up` event marks the end of the replay. The WebSocket twin at `/events` takes the same query.',
+    query: EventQuery,
+    ok: { status: 200, description: 'The event stream', contentType: 'text/event-stream' },
+    errors: { 404: ['intent_not_found', 'agent_not_found'] },
   },
   // This document.
   {

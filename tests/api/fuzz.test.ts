@@ -8,6 +8,7 @@ import { PgTable } from 'drizzle-orm/pg-core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes as documented } from '../../api/openapi/registry.js';
+import { closeEventStreams } from '../../api/routes/events.js';
 import { ErrorBody } from '../../api/openapi/responses.js';
 import * as s from '../../drizzle/schema.js';
 import { makeRepo } from '../helpers/repo.js';
@@ -75,6 +76,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  closeEventStreams();
   for (const id of started)
     await stack.client.workflow
       .getHandle(id)

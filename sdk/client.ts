@@ -135,6 +135,45 @@ export interface Page<T> {
   next_cursor: string | null;
 }
 
+/** One entry of the live event log (GET /api/v1/events). */
+export interface DashEvent {
+  /** The event id: pass it as `after` to resume after this event. */
+  id: number;
+  kind:
+    | 'intent.status'
+    | 'intent.plan'
+    | 'task.added'
+    | 'task.status'
+    | 'session.status'
+    | 'session.event'
+    | 'proxy.request'
+    | (string & {});
+  intent_id: string | null;
+  session_id: string | null;
+  payload: Record<string, unknown>;
+  created_at: string;
+}
+
+export interface EventFilters {
+  intent_id?: string;
+  session_id?: string;
+  kinds?: string[];
+}
+
+export interface EventStreamOptions {
+  filters?: EventFilters;
+  /** Start after this event id (0 or absent: from the first stored event). */
+  after?: number;
+  /** Stops the stream: the iterator then ends without an error. */
+  signal?: AbortSignal;
+  /** false: end once every stored event has been yielded, instead of waiting for new ones. */
+  follow?: boolean;
+  /** Called once, when every event stored at connection time has been yielded. */
+  onCaughtUp?: (lastId: number) => void;
+  /** Called before each reconnection after a dropped stream. */
+  onReconnect?: (info: { lastId: number; attempt: number; error: unknown }) => void;
+}
+
 export class DashApiError extends Error {
   constructor(
     readonly status: number,
@@ -349,6 +388,105 @@ export class DashClient {
     );
   }
 
+  /**
+   * The live event log as an async iterator over Server-Sent Events: every stored event after
+   * `after`, then new ones as they happen. A dropped connection is reopened by itself from the last
+   * event id received, so no event is missed or repeated. Errors: 4xx answers (bad filters, unknown
+   * ids) and an unreachable API on the first connection throw a DashApiError.
+   *
+   *     for await (const e of client.events({ filters: { intent_id }, signal })) console.log(e.kind);
+   */
+  async *events(opts: EventStreamOptions = {}): AsyncGenerator<DashEvent, void, undefined> {
+    let lastId = opts.after ?? 0;
+    let caughtUp = false;
+    let connected = false;
+    let attempt = 0;
+    const query = {
+      intent_id: opts.filters?.intent_id,
+      session_id: opts.filters?.session_id,
+      kinds: opts.filters?.kinds?.join(','),
+    };
+    while (!opts.signal?.aborted) {
+      const stop = new AbortController();
+      const onAbort = () => stop.abort();
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      let dropped: unknown;
+      try {
+        const res = await this.openEventStream({ ...query, after: lastId }, stop, connected);
+        connected = true;
+        for await (const message of readSse(res.body!, stop)) {
+          if (message.event === 'caught_up') {
+            attempt = 0;
+            if (!caughtUp) {
+              caughtUp = true;
+              opts.onCaughtUp?.(lastId);
+            }
+            if (opts.follow === false) return;
+          } else if (message.event === 'error') {
+            dropped = new Error(`the server ended the stream: ${message.data}`);
+            break;
+          } else if (!message.event && message.data) {
+            const event = JSON.parse(message.data) as DashEvent;
+            lastId = event.id;
+            yield event;
+          }
+        }
+        dropped ??= new Error('the server closed the stream');
+      } catch (err) {
+        if (opts.signal?.aborted) return;
+        if (err instanceof DashApiError && (err.status === 0 ? !connected : err.status < 500)) throw err;
+        dropped = err;
+      } finally {
+        opts.signal?.removeEventListener('abort', onAbort);
+        stop.abort();
+      }
+      if (opts.signal?.aborted) return;
+      attempt++;
+      opts.onReconnect?.({ lastId, attempt, error: dropped });
+      await delay(Math.min(250 * 2 ** Math.min(attempt - 1, 5), 5_000), opts.signal);
+    }
+  }
+
+  private async openEventStream(
+    query: Record<string, string | number | undefined>,
+    stop: AbortController,
+    reconnecting: boolean,
+  ): Promise<Response> {
+    const headerTimeout = setTimeout(() => stop.abort(), 30_000);
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}/api/v1/events${queryString(query)}`, {
+        headers: {
+          accept: 'text/event-stream',
+          ...(this.apiKey && { authorization: `Bearer ${this.apiKey}` }),
+        },
+        signal: stop.signal,
+      });
+    } catch (err) {
+      throw new DashApiError(
+        0,
+        'api_unreachable',
+        `Cannot reach the Dash API at ${this.baseUrl}${reconnecting ? ' (reconnecting)' : ''}: ${(err as Error).message}`,
+      );
+    } finally {
+      clearTimeout(headerTimeout);
+    }
+    if (res.ok && res.body) return res;
+    const text = await res.text().catch(() => '');
+    let err: { code?: string; message?: string; details?: unknown } | undefined;
+    try {
+      err = (JSON.parse(text) as { error?: typeof err }).error;
+    } catch {
+      err = undefined;
+    }
+    throw new DashApiError(
+      res.status,
+      err?.code ?? 'http_error',
+      err?.message ?? `HTTP ${res.status}`,
+      err?.details,
+    );
+  }
+
   listWorktrees(
     query: { limit?: number; cursor?: string; status?: 'active' | 'removed' } = {},
   ): Promise<Page<WorktreeView>> {
@@ -363,4 +501,67 @@ function queryString(query: Record<string, string | number | undefined>): string
       .map(([k, v]): [string, string] => [k, String(v)]),
   );
   return params.size ? `?${params}` : '';
+}
+
+/** A stream that sends nothing (not even a heartbeat) for this long is taken as dead. */
+const SSE_IDLE_MS = 60_000;
+
+/** Server-Sent Events messages from a response body, per the WHATWG parsing rules we need. */
+async function* readSse(
+  body: ReadableStream<Uint8Array>,
+  stop: AbortController,
+): AsyncGenerator<{ event: string; data: string; id: string | undefined }> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let event = '';
+  let data: string[] = [];
+  let id: string | undefined;
+  try {
+    for (;;) {
+      let idle: NodeJS.Timeout | undefined;
+      const chunk = await Promise.race([
+        reader.read(),
+        new Promise<never>((_, reject) => {
+          idle = setTimeout(() => reject(new Error('the stream went silent')), SSE_IDLE_MS);
+        }),
+      ]).finally(() => clearTimeout(idle));
+      if (chunk.done) return;
+      buffer += decoder.decode(chunk.value, { stream: true });
+      let newline: number;
+      while ((newline = buffer.search(/\r\n|\r|\n/)) >= 0) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + (buffer.startsWith('\r\n', newline) ? 2 : 1));
+        if (line === '') {
+          if (data.length || event) yield { event, data: data.join('\n'), id };
+          event = '';
+          data = [];
+          id = undefined;
+          continue;
+        }
+        if (line.startsWith(':')) continue;
+        const colon = line.indexOf(':');
+        const field = colon < 0 ? line : line.slice(0, colon);
+        const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+        if (field === 'data') data.push(value);
+        else if (field === 'event') event = value;
+        else if (field === 'id') id = value;
+      }
+    }
+  } finally {
+    stop.abort();
+    reader.cancel().catch(() => undefined);
+  }
+}
+
+function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

@@ -4,7 +4,7 @@
 import type { Context } from 'hono';
 import type { ChatRequest } from '../providers/types.js';
 import { ProxyError } from './errors.js';
-import { clientSignal } from './node-io.js';
+import { clientGone } from './node-io.js';
 import { auditRow, ms, type RequestContext } from './request-context.js';
 import type { Candidate } from './router.js';
 import { callUpstream, UpstreamFailure, type UpstreamResult } from './upstream.js';
@@ -23,7 +23,7 @@ export async function attempts(
 ): Promise<{ cand: Candidate; attempt: number; result: UpstreamResult } | undefined> {
   const { settings, health } = x.rt;
   const deadline = Date.now() + settings.deadlineMs;
-  const signal = clientSignal(c);
+  const client = clientGone(c);
   x.failures = [];
   x.cooling = Infinity;
   let attempt = 0;
@@ -39,7 +39,7 @@ export async function attempts(
     try {
       const result = await callUpstream(cand.adapter, x.rt.endpoint(cand.provider), req, cand.model.id, {
         ttftTimeoutMs: Math.max(1, Math.min(settings.ttftTimeoutMs, deadline - Date.now())),
-        signal,
+        client,
       });
       health.observeTtft(cand.model.id, result.ttftMs);
       return { cand, attempt, result };

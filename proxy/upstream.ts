@@ -11,6 +11,7 @@ import type {
   ProviderEndpoint,
   StreamEvent,
 } from '../providers/types.js';
+import type { ClientGone } from './node-io.js';
 
 export type FailureClass = 'rate_limited' | 'server_error' | 'timeout' | 'network' | 'auth' | 'client_error';
 
@@ -62,29 +63,67 @@ const agents = {
   'https:': new https.Agent({ keepAlive: true, maxSockets: 512 }),
 };
 
-function post(url: string, headers: Record<string, string>, body: string, signal: AbortSignal) {
-  const u = new URL(url);
-  const secure = u.protocol === 'https:';
+/** Where a URL goes, parsed once per distinct URL (the upstream URLs are a handful). */
+const targets = new Map<string, { secure: boolean; hostname: string; port: string; path: string }>();
+function target(url: string) {
+  let t = targets.get(url);
+  if (!t) {
+    const u = new URL(url);
+    t = {
+      secure: u.protocol === 'https:',
+      hostname: u.hostname.replace(/^\[|\]$/g, ''),
+      port: u.port,
+      path: `${u.pathname}${u.search}`,
+    };
+    if (targets.size > 1000) targets.clear();
+    targets.set(url, t);
+  }
+  return t;
+}
+
+/** Lets the caller abort a request; cheaper than an AbortController, which is EventTarget-based. */
+interface Abortable {
+  abort(reason: Error): void;
+}
+
+function post(url: string, headers: Record<string, string>, body: string, handle: { current?: Abortable }) {
+  const t = target(url);
   return new Promise<IncomingMessage>((resolve, reject) => {
-    const req = (secure ? https : http).request(
-      u,
+    const req = (t.secure ? https : http).request(
       {
         method: 'POST',
+        hostname: t.hostname,
+        port: t.port,
+        path: t.path,
         headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-        agent: secure ? agents['https:'] : agents['http:'],
-        signal,
+        agent: t.secure ? agents['https:'] : agents['http:'],
       },
-      resolve,
+      (res) => {
+        handle.current = { abort: (reason) => res.destroy(reason) };
+        resolve(res);
+      },
     );
+    handle.current = { abort: (reason) => req.destroy(reason) };
     req.on('error', reject);
     req.end(body);
   });
 }
 
-async function readText(res: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of res) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+/** A whole body as text, read with plain events (an async iterator per body costs more). */
+function readText(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let ended = false;
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => {
+      ended = true;
+      resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+    });
+    res.on('error', reject);
+    res.on('close', () => {
+      if (!ended) reject(res.errored ?? new Error('the upstream closed the connection mid-body'));
+    });
+  });
 }
 
 function classify(status: number): FailureClass {
@@ -115,21 +154,25 @@ export async function callUpstream(
   endpoint: ProviderEndpoint,
   req: ChatRequest,
   model: string,
-  opts: { ttftTimeoutMs: number; signal: AbortSignal },
+  opts: { ttftTimeoutMs: number; client: ClientGone },
 ): Promise<UpstreamResult> {
   const started = performance.now();
   const call = adapter.buildRequest(req, model, endpoint);
-  const ctl = new AbortController();
-  const onClientAbort = () => ctl.abort(opts.signal.reason);
-  opts.signal.addEventListener('abort', onClientAbort, { once: true });
+  const handle: { current?: Abortable } = {};
+  let aborted: Error | undefined;
+  const abort = (reason: Error) => {
+    aborted ??= reason;
+    handle.current?.abort(reason);
+  };
+  const stopListening = opts.client.listen(abort);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    ctl.abort(new Error('time to first token exceeded'));
+    abort(new Error('time to first token exceeded'));
   }, opts.ttftTimeoutMs);
   const release = () => {
     clearTimeout(timer);
-    opts.signal.removeEventListener('abort', onClientAbort);
+    stopListening();
   };
   const fail = (err: unknown): never => {
     release();
@@ -139,7 +182,12 @@ export async function callUpstream(
     throw new UpstreamFailure('network', 502, `upstream unreachable: ${(err as Error).message}`, undefined);
   };
   try {
-    const res = await post(call.url, call.headers, call.body, ctl.signal);
+    if (opts.client.gone) throw new Error('client closed the connection');
+    const res = await post(call.url, call.headers, call.body, handle);
+    if (aborted) {
+      res.destroy(aborted);
+      throw aborted;
+    }
     const status = res.statusCode ?? 502;
     if (status < 200 || status >= 300) {
       const text = await readText(res);
@@ -180,7 +228,7 @@ export async function callUpstream(
     clearTimeout(timer);
     const cancel = () => {
       release();
-      ctl.abort(new Error('client went away'));
+      abort(new Error('client went away'));
     };
     return {
       kind: 'stream',

@@ -18,8 +18,38 @@ export interface Reservation {
 const MINUTE = 60_000;
 const DAY_S = 86_400;
 
-const day = (d: Date) => d.toISOString().slice(0, 10);
-const month = (d: Date) => d.toISOString().slice(0, 7);
+// The day and month strings of budget keys, recomputed only when the UTC day changes.
+let dayCache = { n: -1, day: '', month: '' };
+function period(now: Date) {
+  const n = Math.floor(now.getTime() / (DAY_S * 1000));
+  if (n !== dayCache.n) {
+    const iso = now.toISOString();
+    dayCache = { n, day: iso.slice(0, 10), month: iso.slice(0, 7) };
+  }
+  return dayCache;
+}
+
+// A principal from the key cache is the same object for every request in its cache window, so its
+// limit keys are built once.
+const keysOf = new WeakMap<
+  Principal,
+  { user: string; rpmKey: string; tpmKey: string; rpmUser: string; tpmUser: string }
+>();
+function limitKeys(p: Principal) {
+  let k = keysOf.get(p);
+  if (!k) {
+    const user = `${p.tenantId}:${p.userId}`;
+    k = {
+      user,
+      rpmKey: `rpm:key:${p.keyId}`,
+      tpmKey: `tpm:key:${p.keyId}`,
+      rpmUser: `rpm:user:${user}`,
+      tpmUser: `tpm:user:${user}`,
+    };
+    keysOf.set(p, k);
+  }
+  return k;
+}
 
 function secondsUntil(period: 'day' | 'month', now: Date): number {
   const end = new Date(now);
@@ -36,7 +66,9 @@ export async function admit(
   estimate: { tokens: number; usd: number },
 ): Promise<Reservation> {
   const now = new Date();
-  const user = `${p.tenantId}:${p.userId}`;
+  const keys = limitKeys(p);
+  const user = keys.user;
+  const { day, month } = period(now);
   const keyRpm = p.rpm ?? s.keyRpm;
   const keyTpm = p.tpm ?? s.keyTpm;
   const bucket = (key: string, perMinute: number, cost: number): BucketSpec => ({
@@ -46,10 +78,10 @@ export async function admit(
     cost,
   });
   const buckets = [
-    bucket(`rpm:key:${p.keyId}`, keyRpm, 1),
-    bucket(`tpm:key:${p.keyId}`, keyTpm, estimate.tokens),
-    bucket(`rpm:user:${user}`, s.userRpm, 1),
-    bucket(`tpm:user:${user}`, s.userTpm, estimate.tokens),
+    bucket(keys.rpmKey, keyRpm, 1),
+    bucket(keys.tpmKey, keyTpm, estimate.tokens),
+    bucket(keys.rpmUser, s.userRpm, 1),
+    bucket(keys.tpmUser, s.userTpm, estimate.tokens),
   ];
   const budgets: (BudgetSpec & { period: 'day' | 'month' | 'intent' })[] = [];
   const budget = (key: string, limit: number | null | undefined, period: 'day' | 'month' | 'intent') => {
@@ -57,10 +89,10 @@ export async function admit(
     const ttlSec = period === 'day' ? 2 * DAY_S : period === 'month' ? 32 * DAY_S : 90 * DAY_S;
     budgets.push({ key, limit, cost: estimate.usd, ttlSec, period });
   };
-  budget(`usd:key-day:${p.keyId}:${day(now)}`, p.dailyBudgetUsd, 'day');
-  budget(`usd:key-month:${p.keyId}:${month(now)}`, p.monthlyBudgetUsd, 'month');
-  budget(`usd:user-day:${user}:${day(now)}`, s.userDailyUsd, 'day');
-  budget(`usd:user-month:${user}:${month(now)}`, s.userMonthlyUsd, 'month');
+  budget(`usd:key-day:${p.keyId}:${day}`, p.dailyBudgetUsd, 'day');
+  budget(`usd:key-month:${p.keyId}:${month}`, p.monthlyBudgetUsd, 'month');
+  budget(`usd:user-day:${user}:${day}`, s.userDailyUsd, 'day');
+  budget(`usd:user-month:${user}:${month}`, s.userMonthlyUsd, 'month');
   if (p.intentId) budget(`usd:intent:${p.intentId}`, p.intentBudgetUsd, 'intent');
 
   const r = await store.admit(buckets, budgets);

@@ -8,10 +8,24 @@ const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60
 
 type Labels = Record<string, string>;
 
-const labelKey = (l: Labels) =>
+const renderLabels = (l: Labels) =>
   Object.entries(l)
     .map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`)
     .join(',');
+
+// Label sets repeat (a handful of surfaces, providers and models), so each is rendered once.
+const rendered = new Map<string, string>();
+function labelKey(l: Labels): string {
+  let raw = '';
+  for (const k in l) raw += `${k}\u0000${l[k]}\u0001`;
+  let key = rendered.get(raw);
+  if (key === undefined) {
+    key = renderLabels(l);
+    if (rendered.size > 10_000) rendered.clear();
+    rendered.set(raw, key);
+  }
+  return key;
+}
 
 class Counter {
   private values = new Map<string, number>();

@@ -3,9 +3,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStoreActivities } from '../../activities/store.js';
 import { AuditLog } from '../../proxy/audit.js';
-import { followEvents, readEvents, START } from '../../core/events.js';
+import { followEvents, readEvents as readNow, START, type EventFilter } from '../../core/events.js';
 import * as s from '../../drizzle/schema.js';
+import type { Db } from '../../drizzle/client.js';
 import { createTestDatabase, type DbKind, type TestDatabase } from '../helpers/databases.js';
+
+/**
+ * A reader delivers an event once no older transaction can still commit, and on Postgres that
+ * horizon is the whole server's: while other test files write to other databases, a just-written
+ * event can take a moment to become readable. Wait until every stored row is.
+ */
+async function readEvents(db: Db, filter: EventFilter, from: typeof START, limit: number) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const stored = (await db.select({ id: s.events.id }).from(s.events)).length;
+    const got = await readNow(db, filter, from, limit);
+    const all = await readNow(db, {}, START, 10_000);
+    if (all.length === stored || Date.now() > deadline) return got;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 describe.each<DbKind>(['pglite', 'postgres'])('events on %s', (kind) => {
   let database: TestDatabase;

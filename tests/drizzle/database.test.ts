@@ -26,6 +26,7 @@ describe.each(['postgres', 'pglite'] as const)('database on %s', (kind) => {
     );
     expect(names).toEqual([
       'agent_sessions',
+      'events',
       'intents',
       'proxy_keys',
       'proxy_requests',

@@ -55,6 +55,7 @@ const EnvSchema = z.object({
   DASH_REVIEW_ROUNDS: z.coerce.number().int().min(0).max(5).default(0),
   DASH_RATE_LIMIT_BACKOFF_MS: z.coerce.number().int().min(1).max(600_000).default(15_000),
   DASH_RATE_LIMIT_RETRIES: z.coerce.number().int().min(0).max(50).default(6),
+  DASH_MERGE_BATCH: z.coerce.number().int().min(1).max(20).default(4),
   /** 0 turns the Monitor off. */
   DASH_STALL_TIMEOUT_MS: z.coerce.number().int().min(0).max(86_400_000).default(600_000),
   DASH_MAX_AGENT_SESSIONS: z.coerce.number().int().positive().optional(),
@@ -103,6 +104,8 @@ export interface DashConfig {
     rateLimit: { backoffMs: number; retries: number };
     /** The Monitor stops an agent that emits nothing for this long, after a nudge (0: off). */
     stallMs: number;
+    /** Finished branches merged and gated together at most; a failing batch is bisected. */
+    mergeBatchSize: number;
   };
   /** The LLM proxy: provider keys and URLs, aliases, limits, PII, cache. */
   proxy: ProxySettings;
@@ -168,6 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashConfig {
       reviewRounds: e.DASH_REVIEW_ROUNDS,
       rateLimit: { backoffMs: e.DASH_RATE_LIMIT_BACKOFF_MS, retries: e.DASH_RATE_LIMIT_RETRIES },
       stallMs: e.DASH_STALL_TIMEOUT_MS,
+      mergeBatchSize: e.DASH_MERGE_BATCH,
     },
   };
 }

@@ -23,3 +23,13 @@ export const quick = proxyActivities<DashActivities>({
     nonRetryableErrorTypes: ['MergeConflict'],
   },
 });
+
+/**
+ * The Refinery's gated merges: git work plus the repository's own test command, once per merge
+ * or several times when a failing batch is bisected. Heartbeats as above; the bound is the gates.
+ */
+export const gated = proxyActivities<DashActivities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '10 seconds',
+  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10 },
+});

@@ -9,7 +9,7 @@ import {
   startChild,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
-import { projection, quick } from './activity-proxies.js';
+import { gated, projection, quick } from './activity-proxies.js';
 import { AgentSessionWorkflow, holdSignal } from './agent-session-workflow.js';
 import { isOverBudget } from './budget.js';
 import { rateLimitedSignal, SwarmPressure, type PressureState } from './rate-pressure.js';
@@ -34,6 +34,8 @@ export interface SwarmState {
   running: number;
   /** A session stopped because the intent's budget was spent. */
   budgetExceeded?: boolean;
+  /** Batched merges so far, and the gate runs they took (bisection included). */
+  mergeBatches?: { batches: number; gateRuns: number };
   /** Concurrency under provider rate limits: the current limit, the lowest it went, 429s seen. */
   pressure?: PressureState;
 }
@@ -142,18 +144,85 @@ export async function runSwarm(
     }
   };
 
-  // The merge queue: one merge at a time, in the order tasks finish.
-  let queue: Promise<void> = Promise.resolve();
+  const mergeMessage = (task: PlannedTaskInput) => `Intent ${input.intentId}, task ${task.id}: ${task.title}`;
+  const land = (
+    task: PlannedTaskInput,
+    step: { commit: string; filesChanged: string[]; alreadyMerged: boolean },
+    resolved: string[],
+  ) => {
+    for (const f of step.filesChanged) filesChanged.add(f);
+    state.integrationHead = step.commit;
+    if (!step.alreadyMerged)
+      state.merged.push({ task: task.id, commit: step.commit, resolvedConflicts: resolved });
+    entry(task.id).status = 'merged';
+    pressure.landed();
+  };
+  const refineOrFail = (task: PlannedTaskInput, session: SessionResult) =>
+    refine(task, session).catch((err: unknown) =>
+      fail(task, failureCode(err, 'merge_failed'), describe(err)),
+    );
+  // Several branches that finished while a merge ran: one gate for all, bisected if it fails.
+  const refineBatch = async (batch: { task: PlannedTaskInput; session: SessionResult }[]) => {
+    for (const b of batch) entry(b.task.id).status = 'merging';
+    let result;
+    try {
+      result = await gated.mergeBatchIntoIntegration({
+        repoPath: input.repoPath,
+        integrationBranch: integrationBranchOf(input.intentId),
+        baseSha: input.baseSha,
+        items: batch.map((b) => ({ branch: b.session.branch, message: mergeMessage(b.task) })),
+        ...(gateCommand && { gateCommand }),
+      });
+    } catch (err) {
+      for (const b of batch) await fail(b.task, failureCode(err, 'merge_failed'), describe(err));
+      return;
+    }
+    state.mergeBatches = {
+      batches: (state.mergeBatches?.batches ?? 0) + 1,
+      gateRuns: (state.mergeBatches?.gateRuns ?? 0) + result.gateRuns,
+    };
+    for (const [i, step] of result.steps.entries()) {
+      const { task, session } = batch[i]!;
+      if (step.status === 'merged') land(task, step, []);
+      else if (step.status === 'gate_failed') await fail(task, 'gate_failed', step.output);
+      // Conflicted inside the batch: merged on its own, where a conflict gets its Refinery session.
+      else await refineOrFail(task, session);
+    }
+  };
+  // The merge queue, in the order tasks finish: one merge at a time, or a batch of those waiting.
+  const batchSize = input.mergeBatchSize ?? 1;
+  const waiting: { task: PlannedTaskInput; session: SessionResult; done: () => void }[] = [];
+  let draining = false;
+  const drain = async () => {
+    if (draining) return;
+    draining = true;
+    try {
+      while (waiting.length) {
+        const batch = waiting.splice(0, batchSize);
+        if (batch.length === 1) await refineOrFail(batch[0]!.task, batch[0]!.session);
+        else await refineBatch(batch);
+        for (const b of batch) b.done();
+      }
+    } finally {
+      draining = false;
+    }
+  };
+  const enqueue = (task: PlannedTaskInput, session: SessionResult) =>
+    new Promise<void>((done) => {
+      waiting.push({ task, session, done });
+      void drain();
+    });
+  // One branch through the gate, with a Refinery session when it conflicts.
   const refine = async (task: PlannedTaskInput, session: SessionResult): Promise<void> => {
     entry(task.id).status = 'merging';
     const merge = (branch: string) =>
-      quick.mergeIntoIntegration({
+      gated.mergeIntoIntegration({
         repoPath: input.repoPath,
         integrationBranch: integrationBranchOf(input.intentId),
         baseSha: input.baseSha,
         branch,
         ...(gateCommand && { gateCommand }),
-        message: `Intent ${input.intentId}, task ${task.id}: ${task.title}`,
+        message: mergeMessage(task),
       });
     let step = await merge(session.branch);
     let resolved: string[] = [];
@@ -197,12 +266,7 @@ export async function runSwarm(
       const code = step.status === 'gate_failed' ? 'gate_failed' : 'merge_conflict';
       return fail(task, code, message);
     }
-    for (const f of step.filesChanged) filesChanged.add(f);
-    state.integrationHead = step.commit;
-    if (!step.alreadyMerged)
-      state.merged.push({ task: task.id, commit: step.commit, resolvedConflicts: resolved });
-    entry(task.id).status = 'merged';
-    pressure.landed();
+    land(task, step, resolved);
   };
 
   // On a retry, tasks that landed in the first run stand as they are.
@@ -267,12 +331,7 @@ export async function runSwarm(
       addUsage(state.usage, session.usage);
       entry(task.id).fixes = session.fixes;
       sessions.push(session);
-      const merged = (queue = queue.then(() =>
-        refine(task, session).catch((err: unknown) =>
-          fail(task, failureCode(err, 'merge_failed'), describe(err)),
-        ),
-      ));
-      await merged;
+      await enqueue(task, session);
       return entry(task.id).status === 'merged' ? { ok: true, session } : { ok: false };
     })();
     started.set(task.id, result);

@@ -50,6 +50,8 @@ export interface IntentInput {
   budget?: { usd?: number; tokens?: number };
   /** How rate-limited sessions back off (workflows/rate-pressure.ts). */
   rateLimit?: RateLimitPolicy;
+  /** Finished branches merged and gated together at most (1: one at a time). */
+  mergeBatchSize?: number;
   /** The Monitor stops an agent silent for this long (after a nudge); unset or 0: never. */
   stallMs?: number;
   /** Wait for the plan to be approved (an update) before any agent starts. */

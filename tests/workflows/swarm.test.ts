@@ -40,6 +40,7 @@ const GATE_SCRIPT = `# The repository's test: no conflict markers anywhere, and 
 if grep -rqE '^(<<<<<<<|>>>>>>>|=======)' --exclude-dir=.git --exclude=gate.sh .; then echo "conflict markers left"; exit 1; fi
 for f in *.txt; do [ -s "$f" ] || { echo "$f is empty"; exit 1; }; done
 [ -n "$GATE_LOG" ] && echo "$(git rev-parse HEAD)" >> "$GATE_LOG"
+[ -n "$GATE_SLEEP" ] && sleep "$GATE_SLEEP"
 echo gate ok
 `;
 
@@ -69,6 +70,21 @@ beforeAll(async () => {
           writeRule('sw-c', 'SW-TASK-C', { 'c.txt': 'c\n' }),
           writeRule('sw-d', 'SW-TASK-D', { 'd.txt': 'd\n' }),
           writeRule('sw-e', 'SW-TASK-E', { 'e.txt': 'e\n' }),
+
+          planRule('sw-batch-plan', 'batch drill', [
+            ...['p', 'q', 'r', 's'].map((k) => ({
+              id: k,
+              title: k.toUpperCase(),
+              prompt: `SW-BATCH-${k}`,
+              dependsOn: [],
+            })),
+            { id: 'bad', title: 'Bad', prompt: 'SW-BATCH-bad', dependsOn: [] },
+          ]),
+          ...['p', 'q', 'r', 's'].map((k) =>
+            writeRule(`sw-batch-${k}`, `SW-BATCH-${k}`, { [`${k}.txt`]: `${k}\n` }),
+          ),
+          // An empty file breaks the repository's test (gate.sh): bisection must find this branch.
+          writeRule('sw-batch-bad', 'SW-BATCH-bad', { 'bad.txt': '' }),
 
           planRule('sw-check-plan', 'checks drill', [
             { id: 'good', title: 'Good', prompt: 'SW-GOOD', dependsOn: [] },
@@ -190,7 +206,8 @@ const gateRuns = () =>
 describe('swarm', () => {
   it('runs a 5-task DAG in dependency order, in parallel where allowed, merging each task through the gate', async () => {
     const gatesBefore = gateRuns();
-    const { id, repo, handle } = await startIntent('five task dag');
+    // One merge at a time here, so every merge has a gate run of its own (batches are tested below).
+    const { id, repo, handle } = await startIntent('five task dag', { merge_batch: 1 });
     const result = await handle.result();
     expect(result.filesChanged).toEqual(['a.txt', 'b.txt', 'c.txt', 'd.txt', 'e.txt']);
     for (const f of result.filesChanged)
@@ -281,6 +298,33 @@ describe('swarm', () => {
       'intent-workflow-checks': id,
       'agent-session-workflow-fix-loop': `${id}-task-fixme`,
     });
+  });
+
+  it('merges branches that finish together as one gated batch, and bisects a failing batch down to the branch that breaks it', async () => {
+    // A slow gate lets finished branches pile up behind the merge in progress.
+    process.env.GATE_SLEEP = '2';
+    try {
+      const { id, repo, handle } = await startIntent('batch drill', { merge_batch: 8 });
+      await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+      const progress = await handle.query(intentProgressQuery);
+      expect(progress.merged.map((m) => m.task).sort()).toEqual(['p', 'q', 'r', 's']);
+      // How branches group into batches depends on timing; tests/activities/merge-batch.test.ts
+      // pins the batching and bisection down. Here: the outcome of the swarm is right either way.
+      const bad = progress.tasks.find((t) => t.key === 'bad')!;
+      expect(bad.status).toBe('failed');
+      expect(bad.error).toMatch(/bad\.txt is empty/);
+      // The result branch has every good branch, not the bad one, and passes the gate itself.
+      const result = `dash/${id}/result`;
+      for (const k of ['p', 'q', 'r', 's']) expect(gitIn(repo, 'show', `${result}:${k}.txt`)).toBe(`${k}\n`);
+      expect(() => gitIn(repo, 'show', `${result}:bad.txt`)).toThrow();
+      const gatedHeads = fs.readFileSync(gateLog, 'utf8').trim().split('\n');
+      expect(gatedHeads).toContain(gitIn(repo, 'rev-parse', result).trim());
+      // One merge commit per task, as with single merges.
+      const merges = gitIn(repo, 'log', '--merges', '--format=%s', result).trim().split('\n');
+      expect(merges.filter((m) => m.startsWith('Merge dash/'))).toHaveLength(4);
+    } finally {
+      delete process.env.GATE_SLEEP;
+    }
   });
 
   it("sends a reviewer's change request back to the worker, and lands only the approved change", async () => {

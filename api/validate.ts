@@ -4,6 +4,12 @@ import type { ValidationTargets } from 'hono';
 import type { ZodType } from 'zod';
 import { errorResponse } from './errors.js';
 
+/** PostgreSQL refuses NUL in text columns: text stored as it came is checked for it (`.refine(...storable)`). */
+export const storable = [
+  (v: string) => !v.includes('\0'),
+  'must not contain NUL (\\u0000) characters',
+] as const;
+
 export const validate = <Target extends keyof ValidationTargets, Schema extends ZodType>(
   target: Target,
   schema: Schema,

@@ -21,16 +21,31 @@ import type { IntentInput, PlanResult } from '../../workflows/types.js';
 import { DashIntentId, DashKind } from '../../workflows/search-attributes.js';
 import type { ApiDeps } from '../context.js';
 import { afterCursor, newestFirst, pageOf, pageParams } from '../cursor.js';
-import { validate } from '../validate.js';
+import { storable, validate } from '../validate.js';
 
 export const CreateIntent = z
   .object({
-    intent: z.string().trim().min(1, 'the intent must not be empty').max(10_000),
-    repo: z.string().trim().min(1, 'repo is required (a path to a git repository on the server)'),
+    intent: z
+      .string()
+      .trim()
+      .min(1, 'the intent must not be empty')
+      .max(10_000)
+      .refine(...storable),
+    repo: z
+      .string()
+      .trim()
+      .min(1, 'repo is required (a path to a git repository on the server)')
+      .refine(...storable),
     base_branch: z.string().trim().min(1).max(200).optional(),
     cleanup: z.enum(['immediate', 'on_success', 'delayed', 'manual']).optional(),
     /** The repository's test command, run on every merge into the result branch. */
-    gate: z.string().trim().min(1).max(2_000).optional(),
+    gate: z
+      .string()
+      .trim()
+      .min(1)
+      .max(2_000)
+      .refine(...storable)
+      .optional(),
     concurrency: z.number().int().min(1).max(500).optional(),
     max_fix_attempts: z.number().int().min(0).max(10).optional(),
     /** Reviewer rounds per task before it counts as rejected; 0 turns review off. */
@@ -47,6 +62,8 @@ export const CreateIntent = z
     approve_plan: z.boolean().optional(),
     /** The Monitor stops an agent silent this long (after a nudge); 0 turns it off. */
     stall_timeout_ms: z.number().int().min(0).max(86_400_000).optional(),
+    /** Branches merged and gated together at most (1: one at a time); a failing batch is bisected. */
+    merge_batch: z.number().int().min(1).max(20).optional(),
   })
   .strict();
 
@@ -148,6 +165,7 @@ export function intentRoutes(deps: ApiDeps) {
               reviewRounds: body.review_rounds ?? deps.config.swarm.reviewRounds,
               rateLimit: deps.config.swarm.rateLimit,
               stallMs: body.stall_timeout_ms ?? deps.config.swarm.stallMs,
+              mergeBatchSize: body.merge_batch ?? deps.config.swarm.mergeBatchSize,
               ...(body.budget && { budget: body.budget }),
               ...(body.approve_plan && { approvePlan: true }),
               ...((body.gate ?? deps.config.swarm.gateCommand) && {
@@ -251,7 +269,8 @@ export function intentRoutes(deps: ApiDeps) {
           `Intent ${id} is ${row.status}; there is nothing to cancel.`,
           409,
         );
-      await deps.temporal.workflow.getHandle(row.workflowId).cancel();
+      // A workflow terminated behind Dash's back (say, from the Web UI) has nothing to cancel.
+      await control(() => deps.temporal.workflow.getHandle(row.workflowId).cancel());
       return c.json({ id, cancelling: true }, 202);
     })
     .post('/:id/approve', validate('param', IntentId), validate('json', Decision), async (c) => {

@@ -25,7 +25,7 @@ import type { RoleName, RuntimeName } from '../../workflows/types.js';
 import { startSessionWorkflow } from '../session-start.js';
 import type { ApiDeps } from '../context.js';
 import { afterCursor, newestFirst, pageOf, pageParams } from '../cursor.js';
-import { validate } from '../validate.js';
+import { storable, validate } from '../validate.js';
 
 export const SessionId = z.object({
   id: z.string().regex(/^[a-z0-9-]{1,100}$/, 'session ids are lowercase letters, digits and dashes'),
@@ -41,8 +41,6 @@ export const ListQuery = z.object({
     .regex(/^int-[a-z0-9]{10}$/)
     .optional(),
 });
-/** PostgreSQL refuses NUL in text columns: text stored as it came is checked for it here. */
-const storable = [(v: string) => !v.includes('\0'), 'must not contain NUL (\\u0000) characters'] as const;
 const EntryIdSchema = z
   .string()
   .regex(/^[a-zA-Z0-9-]{1,64}$/, 'entry ids come from GET /api/v1/agents/:id/tree');

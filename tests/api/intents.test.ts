@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as s from '../../drizzle/schema.js';
 import { makeRepo, tempDir } from '../helpers/repo.js';
@@ -140,6 +141,23 @@ describe('POST /api/v1/intents', () => {
       expect(body.error.message.length).toBeGreaterThan(5);
       expect(await snapshot()).toEqual(before);
     });
+  });
+});
+
+describe('POST /api/v1/intents/:id/cancel', () => {
+  it('answers 409, not 500, when the workflow no longer exists (its history expired, say)', async () => {
+    // The projection still says it runs; Temporal has no such workflow.
+    await stack.db.database.db.insert(s.intents).values({
+      id: 'int-gone000001',
+      text: 'a run Temporal forgot',
+      repoPath: repo,
+      baseBranch: 'main',
+      workflowId: 'int-gone000001',
+      status: 'running',
+    });
+    const res = await call('POST', '/api/v1/intents/int-gone000001/cancel', '{}');
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('intent_state_conflict');
   });
 });
 

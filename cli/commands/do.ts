@@ -69,7 +69,8 @@ export default class Do extends DashCommand {
   };
 
   async run(): Promise<IntentDetail | Record<string, unknown>> {
-    const { args, flags } = await this.parse(Do);
+    // `dash swarm create` is this command with other defaults: parse with the class that runs.
+    const { args, flags } = await this.parse(this.ctor as typeof Do);
     if (!args.intent.trim())
       this.error('The intent is empty: say what you want done, e.g. dash do "add a login page".', {
         exit: EXIT.badInput,

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../temporal-dev/dev-server.js';
 import { makeDemoRepo, tempDir } from '../helpers/repo.js';
 import { runDash } from '../helpers/api.js';
+import { waitFor } from '../helpers/processes.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
 
 let stack: TestStack;
@@ -105,6 +106,35 @@ describe('dash CLI', () => {
     expect(JSON.parse(r.stdout)).toEqual({ stopped: false, pid: null });
   });
 
+  it('swarm create returns at once; swarm approve decides its plan; a refused control exits 2 saying why', async () => {
+    const repo = makeDemoRepo();
+    const created = await dash([
+      'swarm',
+      'create',
+      'greet people please',
+      '--repo',
+      repo,
+      '--approve-plan',
+      '--json',
+    ]);
+    expect(created.code).toBe(0);
+    const { id } = JSON.parse(created.stdout) as { id: string };
+    expect(id).toMatch(/^int-[a-z0-9]{10}$/);
+    const status = async () =>
+      ((await (await stack.app.request(`/api/v1/intents/${id}`)).json()) as any).status;
+    await waitFor(async () => (await status()) === 'awaiting_approval', 60_000, 'the plan to await approval');
+
+    const early = await dash(['swarm', 'pause', id]);
+    expect(early.code).toBe(2);
+    expect(early.stderr).toMatch(/only a running swarm can be paused\. \[intent_state_conflict\]/);
+    const approved = await dash(['swarm', 'approve', id, '--json']);
+    expect(approved.code).toBe(0);
+    expect(JSON.parse(approved.stdout)).toEqual({ id, approved: true });
+    await stack.client.workflow.getHandle(id).result();
+    expect(await status()).toBe('completed');
+    expect((await dash(['swarm', 'resume', id])).code).toBe(2);
+  });
+
   it('has --help with examples for every command', async () => {
     const commands = [
       'do',
@@ -119,6 +149,10 @@ describe('dash CLI', () => {
       'worktree list',
       'pi session tree',
       'pi session fork',
+      'swarm create',
+      'swarm approve',
+      'swarm pause',
+      'swarm resume',
     ];
     for (const cmd of commands) {
       const r = await dash([...cmd.split(' '), '--help']);

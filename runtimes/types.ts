@@ -86,3 +86,29 @@ export const runtimeNames = [
   'codex',
   'openclaw',
 ] as const satisfies readonly RuntimeName[];
+
+/**
+ * Builds a run's outcome the same way in every CLI adapter: what the run knows so far (usage,
+ * session file, tool calls) from `current`, the wall time since `started`, and the stop reason.
+ */
+export function outcomeBuilder(
+  started: number,
+  current: () => Partial<Pick<RuntimeOutcome, 'usage' | 'sessionFile' | 'toolCalls'>> = () => ({}),
+) {
+  return (
+    stopReason: string,
+    errorMessage: string | undefined,
+    finalText = '',
+    rest: Partial<RuntimeOutcome> = {},
+  ): RuntimeOutcome => ({
+    stopReason,
+    errorMessage,
+    finalText,
+    usage: { input: 0, output: 0, cost: 0 },
+    sessionFile: undefined,
+    toolCalls: 0,
+    ...current(),
+    agentMs: Date.now() - started,
+    ...rest,
+  });
+}

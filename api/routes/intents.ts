@@ -1,6 +1,5 @@
 // /api/v1/intents: start an intent (a Temporal workflow) and read its projection.
 import crypto from 'node:crypto';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { and, eq, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -22,6 +21,7 @@ import { DashIntentId, DashKind } from '../../workflows/search-attributes.js';
 import type { ApiDeps } from '../context.js';
 import { afterCursor, newestFirst, pageOf, pageParams } from '../cursor.js';
 import { storable, validate } from '../validate.js';
+import { workflowControl } from '../workflow-control.js';
 
 export const CreateIntent = z
   .object({
@@ -84,20 +84,7 @@ export const newIntentId = () =>
 type IntentRow = typeof s.intents.$inferSelect;
 
 /** The workflow's validators refuse an update the intent cannot take in its current phase. */
-async function control<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError) {
-      const cause =
-        err instanceof WorkflowUpdateFailedError
-          ? (err.cause?.message ?? err.message)
-          : 'the intent has ended';
-      throw new DashError('intent_state_conflict', `The intent cannot take this now: ${cause}`, 409);
-    }
-    throw err;
-  }
-}
+const control = workflowControl('intent_state_conflict', 'intent');
 
 export function intentRoutes(deps: ApiDeps) {
   const { db } = deps.database;

@@ -1,7 +1,6 @@
 // /api/v1/agents: agent sessions, their live state, and control (steer, abort).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { and, asc, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -26,6 +25,7 @@ import { startSessionWorkflow } from '../session-start.js';
 import type { ApiDeps } from '../context.js';
 import { afterCursor, newestFirst, pageOf, pageParams } from '../cursor.js';
 import { storable, validate } from '../validate.js';
+import { workflowControl } from '../workflow-control.js';
 
 export const SessionId = z.object({
   id: z.string().regex(/^[a-z0-9-]{1,100}$/, 'session ids are lowercase letters, digits and dashes'),
@@ -129,20 +129,7 @@ export function sessionRoutes(deps: ApiDeps) {
       .where(eq(s.sessionEntries.sessionId, sessionId))
       .orderBy(asc(s.sessionEntries.position));
   /** Updates are refused by the workflow's validators when the session is not running. */
-  const control = async <T>(run: () => Promise<T>): Promise<T> => {
-    try {
-      return await run();
-    } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError) {
-        const cause =
-          err instanceof WorkflowUpdateFailedError
-            ? (err.cause?.message ?? err.message)
-            : 'the session has ended';
-        throw new DashError('agent_not_running', `The agent cannot take this now: ${cause}`, 409);
-      }
-      throw err;
-    }
-  };
+  const control = workflowControl('agent_not_running', 'agent');
 
   return new Hono()
     .post('/', validate('json', CreateAgent), async (c) => {

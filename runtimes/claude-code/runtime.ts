@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CliProcess, superviseCli } from '../cli-process.js';
-import type { AgentRuntime, RuntimeOutcome, RuntimeRunOptions } from '../types.js';
+import { outcomeBuilder, type AgentRuntime, type RuntimeOutcome, type RuntimeRunOptions } from '../types.js';
 import { claudeCodeArgs, claudeCodeEnv } from './args.js';
 import { claudeCodeBinary } from './binary.js';
 import { ClaudeCodeRunState } from './events.js';
@@ -16,19 +16,11 @@ export const claudeCodeRuntime: AgentRuntime = {
   async run(opts: RuntimeRunOptions): Promise<RuntimeOutcome> {
     const started = Date.now();
     const state = new ClaudeCodeRunState({ onUsage: opts.onUsage, onToolChange: opts.onToolChange });
-    const outcome = (
-      stopReason: string,
-      errorMessage: string | undefined,
-      finalText = '',
-    ): RuntimeOutcome => ({
-      stopReason,
-      errorMessage,
-      finalText,
+    const outcome = outcomeBuilder(started, () => ({
       usage: { ...state.usage },
       sessionFile: transcriptOf(configDir, state.sessionId),
-      agentMs: Date.now() - started,
       toolCalls: state.toolCalls,
-    });
+    }));
     const configDir = path.join(opts.sessionDir, 'claude');
     if (opts.llm.kind === 'openai')
       return outcome('error', 'Claude Code speaks the Anthropic messages API; the configured LLM is OpenAI.');

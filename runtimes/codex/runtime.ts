@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CliProcess, superviseCli } from '../cli-process.js';
-import type { AgentRuntime, RuntimeOutcome, RuntimeRunOptions } from '../types.js';
+import { outcomeBuilder, type AgentRuntime, type RuntimeOutcome, type RuntimeRunOptions } from '../types.js';
 import { codexBinary } from './binary.js';
 import { codexArgs, codexEnv, codexSandbox, writeCodexHome } from './config.js';
 import { CodexRunState } from './events.js';
@@ -19,19 +19,11 @@ export const codexRuntime: AgentRuntime = {
     const started = Date.now();
     const codexHome = path.join(opts.sessionDir, 'codex');
     const state = new CodexRunState({ onUsage: opts.onUsage, onToolChange: opts.onToolChange });
-    const outcome = (
-      stopReason: string,
-      errorMessage: string | undefined,
-      finalText = '',
-    ): RuntimeOutcome => ({
-      stopReason,
-      errorMessage,
-      finalText,
+    const outcome = outcomeBuilder(started, () => ({
       usage: { ...state.usage },
       sessionFile: rolloutOf(codexHome, state.threadId),
-      agentMs: Date.now() - started,
       toolCalls: state.toolCalls,
-    });
+    }));
     if (opts.llm.kind === 'anthropic')
       return outcome('error', 'Codex speaks the OpenAI Responses API; the configured LLM is Anthropic.');
     let binary: string;

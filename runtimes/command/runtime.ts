@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 import { agentBaseEnv } from '../env.js';
-import type { AgentRuntime, RuntimeOutcome, RuntimeRunOptions } from '../types.js';
+import { outcomeBuilder, type AgentRuntime, type RuntimeOutcome, type RuntimeRunOptions } from '../types.js';
 
 export function commandRuntime(command: string | undefined): AgentRuntime {
   return {
@@ -13,19 +13,7 @@ export function commandRuntime(command: string | undefined): AgentRuntime {
     canResume: false,
     async run(opts: RuntimeRunOptions): Promise<RuntimeOutcome> {
       const started = Date.now();
-      const outcome = (
-        stopReason: string,
-        errorMessage: string | undefined,
-        finalText = '',
-      ): RuntimeOutcome => ({
-        stopReason,
-        errorMessage,
-        finalText,
-        usage: { input: 0, output: 0, cost: 0 },
-        sessionFile: undefined,
-        agentMs: Date.now() - started,
-        toolCalls: 0,
-      });
+      const outcome = outcomeBuilder(started);
       if (!command)
         return outcome('error', 'DASH_AGENT_COMMAND is not set: the command runtime has nothing to run.');
       const base = opts.llm.baseUrl ?? '';

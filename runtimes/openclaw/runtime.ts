@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CliProcess, superviseCli } from '../cli-process.js';
-import type { AgentRuntime, RuntimeOutcome, RuntimeRunOptions } from '../types.js';
+import { outcomeBuilder, type AgentRuntime, type RuntimeOutcome, type RuntimeRunOptions } from '../types.js';
 import { openClawInstall } from './binary.js';
 import { openClawEnv, writeOpenClawConfig } from './config.js';
 import { parseOpenClawResult } from './result.js';
@@ -20,21 +20,7 @@ export const openClawRuntime: AgentRuntime = {
   canResume: false,
   async run(opts: RuntimeRunOptions): Promise<RuntimeOutcome> {
     const started = Date.now();
-    const outcome = (
-      stopReason: string,
-      errorMessage: string | undefined,
-      finalText = '',
-      rest: Partial<RuntimeOutcome> = {},
-    ): RuntimeOutcome => ({
-      stopReason,
-      errorMessage,
-      finalText,
-      usage: { input: 0, output: 0, cost: 0 },
-      sessionFile: undefined,
-      agentMs: Date.now() - started,
-      toolCalls: 0,
-      ...rest,
-    });
+    const outcome = outcomeBuilder(started);
     let install;
     try {
       install = openClawInstall();

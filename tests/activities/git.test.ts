@@ -5,20 +5,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import type { ActivityDeps } from '../../activities/deps.js';
 import { createGitActivities } from '../../activities/git.js';
-import { gitIn, makeRepo, tempDir } from '../helpers/repo.js';
+import { branchWith, gitIn, makeRepo } from '../helpers/repo.js';
 
 const activities = createGitActivities({} as ActivityDeps);
-
-/** Makes `branch` from `from` with one file written, as an agent's committed work would be. */
-function branchWith(repo: string, branch: string, from: string, file: string, content: string): string {
-  const wt = path.join(tempDir(), 'wt');
-  gitIn(repo, 'worktree', 'add', '-q', '-b', branch, wt, from);
-  fs.writeFileSync(path.join(wt, file), content);
-  gitIn(wt, 'add', '-A');
-  gitIn(wt, 'commit', '-q', '-m', `${branch}: ${file}`);
-  gitIn(repo, 'worktree', 'remove', '--force', wt);
-  return gitIn(repo, 'rev-parse', branch).trim();
-}
 
 const merge = (repo: string, base: string, branches: string[], target = 'dash/x/result') =>
   activities.mergeBranches({

@@ -5,22 +5,13 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ActivityDeps } from '../../activities/deps.js';
 import { createRefineryActivities } from '../../activities/refinery.js';
-import { gitIn, makeRepo, tempDir } from '../helpers/repo.js';
+import { branchWith, gitIn, makeRepo, tempDir } from '../helpers/repo.js';
 
 const config = { worktreeRoot: tempDir('dash-gates-'), worktreeDependencies: { shared: [], isolated: [] } };
 const refinery = createRefineryActivities({ config } as unknown as ActivityDeps);
 
 // The repository's test: every .txt file is non-empty. Each run appends the tree's files to a log.
 const GATE = `for f in *.txt; do [ -s "$f" ] || { echo "$f is empty"; exit 1; }; done; ls *.txt | tr '\\n' ' ' >> "$GATE_RUNS"; echo >> "$GATE_RUNS"`;
-
-function branchWith(repo: string, branch: string, from: string, file: string, content: string): void {
-  const wt = path.join(tempDir(), 'wt');
-  gitIn(repo, 'worktree', 'add', '-q', '-b', branch, wt, from);
-  fs.writeFileSync(path.join(wt, file), content);
-  gitIn(wt, 'add', '-A');
-  gitIn(wt, 'commit', '-q', '-m', `${branch}: ${file}`);
-  gitIn(repo, 'worktree', 'remove', '--force', wt);
-}
 
 function setup(files: Record<string, string>) {
   const repo = makeRepo({ 'base.txt': 'base\n', 'shared.md': 'base\n' });

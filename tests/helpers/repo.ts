@@ -42,3 +42,20 @@ export function makeDemoRepo(): string {
   walk(source);
   return makeRepo(files);
 }
+
+/** Makes `branch` from `from` with one file written, as an agent's committed work would be. */
+export function branchWith(
+  repo: string,
+  branch: string,
+  from: string,
+  file: string,
+  content: string,
+): string {
+  const wt = path.join(tempDir(), 'wt');
+  gitIn(repo, 'worktree', 'add', '-q', '-b', branch, wt, from);
+  fs.writeFileSync(path.join(wt, file), content);
+  gitIn(wt, 'add', '-A');
+  gitIn(wt, 'commit', '-q', '-m', `${branch}: ${file}`);
+  gitIn(repo, 'worktree', 'remove', '--force', wt);
+  return gitIn(repo, 'rev-parse', branch).trim();
+}

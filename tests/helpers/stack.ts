@@ -16,6 +16,7 @@ import { startRehearsalServer, type RehearsalServer } from '../../rehearsal/serv
 import type { Scenario } from '../../rehearsal/scenario.js';
 import { createDashWorker, workflowsPath, type DashWorkers } from '../../workers/worker.js';
 import { createTestDatabase, type DbKind, type TestDatabase } from './databases.js';
+import { spawnNode, type Spawned } from './processes.js';
 import { tempDir } from './repo.js';
 
 // Worker state changes at INFO drown the test output; warnings and errors still show.
@@ -117,4 +118,21 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   };
   if (opts.worker !== false) await stack.startWorker();
   return stack;
+}
+
+/**
+ * A real `dash` worker process (the built dist/workers/main.js) for this stack, as a deployment
+ * runs it: the durability tests SIGKILL it mid-run and start another.
+ */
+export function startWorkerProcess(stack: TestStack): Spawned {
+  return spawnNode('dist/workers/main.js', [], {
+    DASH_HOME: stack.config.home,
+    DASH_DATABASE_URL: stack.db.url,
+    DASH_TEMPORAL_ADDRESS: stack.config.temporal.address,
+    DASH_TASK_QUEUE: stack.config.temporal.taskQueue,
+    DASH_WORKTREE_ROOT: stack.config.worktreeRoot,
+    DASH_LLM_BASE_URL: stack.llm.baseUrl!,
+    DASH_LLM_MODEL: 'rehearsal-1',
+    DASH_AGENT_HEARTBEAT_TIMEOUT_MS: '5000',
+  });
 }

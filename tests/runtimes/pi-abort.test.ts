@@ -7,6 +7,7 @@ import { startRehearsalServer, type RehearsalServer } from '../../rehearsal/serv
 import { piRuntime } from '../../runtimes/pi/runtime.js';
 import { isAlive } from '../helpers/processes.js';
 import { makeRepo, tempDir } from '../helpers/repo.js';
+import { rehearsalLlm } from './agent-cli-helpers.js';
 
 let rehearsal: RehearsalServer;
 
@@ -24,14 +25,7 @@ describe('Pi abort', () => {
     const outcome = await piRuntime.run({
       cwd: repo,
       prompt: '[rehearsal:write-file] must never be written',
-      llm: {
-        kind: 'rehearsal',
-        api: 'openai',
-        baseUrl: `${rehearsal.url}/v1`,
-        model: 'rehearsal-1',
-        plannerModel: 'rehearsal-1',
-        apiKey: 'k',
-      },
+      llm: rehearsalLlm(rehearsal.url, 'openai', 'k'),
       sessionDir: tempDir(),
       onSpawn: (p) => (pid = p),
       // The control arrives right after the spawn, long before Pi has loaded: abort at once.

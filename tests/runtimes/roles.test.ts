@@ -8,6 +8,7 @@ import type { PiEvent } from '../../runtimes/pi/rpc-process.js';
 import { runPi } from '../../runtimes/pi/run.js';
 import { makeRepo, tempDir } from '../helpers/repo.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
+import { rehearsalLlm } from './agent-cli-helpers.js';
 
 let rehearsal: RehearsalServer;
 
@@ -24,14 +25,7 @@ async function runAs(role: keyof typeof ROLES, prompt: string) {
   const outcome = await runPi({
     cwd: repo,
     prompt,
-    llm: {
-      kind: 'rehearsal',
-      api: 'openai',
-      baseUrl: `${rehearsal.url}/v1`,
-      model: 'rehearsal-1',
-      plannerModel: 'rehearsal-1',
-      apiKey: 'k',
-    },
+    llm: rehearsalLlm(rehearsal.url, 'openai', 'k'),
     sessionDir: tempDir(),
     tools: ROLES[role].tools,
     systemPrompt: ROLES[role].systemPrompt,

@@ -7,8 +7,8 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import * as s from '../../drizzle/schema.js';
 import { gitIn, makeRepo, tempDir } from '../helpers/repo.js';
-import { isAlive, spawnNode, waitFor, type Spawned } from '../helpers/processes.js';
-import { startTestStack, type TestStack } from '../helpers/stack.js';
+import { isAlive, waitFor, type Spawned } from '../helpers/processes.js';
+import { startTestStack, startWorkerProcess as startWorker, type TestStack } from '../helpers/stack.js';
 import { activityRuns, historyOf } from '../helpers/temporal.js';
 
 let stack: TestStack;
@@ -77,16 +77,7 @@ afterAll(async () => {
 });
 
 function startWorkerProcess(): Spawned {
-  const w = spawnNode('dist/workers/main.js', [], {
-    DASH_HOME: stack.config.home,
-    DASH_DATABASE_URL: stack.db.url,
-    DASH_TEMPORAL_ADDRESS: stack.config.temporal.address,
-    DASH_TASK_QUEUE: stack.config.temporal.taskQueue,
-    DASH_WORKTREE_ROOT: stack.config.worktreeRoot,
-    DASH_LLM_BASE_URL: stack.llm.baseUrl!,
-    DASH_LLM_MODEL: 'rehearsal-1',
-    DASH_AGENT_HEARTBEAT_TIMEOUT_MS: '5000',
-  });
+  const w = startWorker(stack);
   workers.push(w);
   return w;
 }

@@ -3,6 +3,7 @@ import readline from 'node:readline/promises';
 import { Args, Errors, Flags } from '@oclif/core';
 import type { IntentDetail } from '../../sdk/client.js';
 import { DashCommand, EXIT } from '../base.js';
+import { LiveTable, taskTable } from '../progress-table.js';
 import { apiIsLive, startBackgroundStack } from '../stack-control.js';
 
 export default class Do extends DashCommand {
@@ -138,14 +139,18 @@ export default class Do extends DashCommand {
     const client = this.client();
     const seen = new Map<string, string>();
     const started = Date.now();
+    // A terminal gets one table redrawn in place; pipes and --json get a line per change.
+    const live = process.stdout.isTTY && !this.jsonEnabled() ? new LiveTable(process.stdout) : undefined;
     for (;;) {
       const detail = await client.getIntent(id);
+      const seconds = Math.round((Date.now() - started) / 1000);
+      if (live) live.draw(taskTable(detail, seconds, process.stdout.columns || 100));
       const note = (key: string, value: string, line: string) => {
         if (seen.get(key) === value) return;
         seen.set(key, value);
-        this.progress(line);
+        if (!live) this.progress(line);
       };
-      const elapsed = `${Math.round((Date.now() - started) / 1000)}s`;
+      const elapsed = `${seconds}s`;
       note('status', detail.status, `[${elapsed}] ${describeStatus(detail)}`);
       for (const task of detail.tasks) {
         const extra =
@@ -164,6 +169,7 @@ export default class Do extends DashCommand {
       }
       if (detail.status === 'awaiting_approval' && !seen.has('plan')) {
         seen.set('plan', 'shown');
+        live?.release();
         await this.askApproval(detail);
       }
       if (['completed', 'failed', 'budget_exceeded', 'cancelled'].includes(detail.status)) return detail;

@@ -3,7 +3,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../temporal-dev/dev-server.js';
 import { makeDemoRepo, tempDir } from '../helpers/repo.js';
-import { runDash } from '../helpers/api.js';
+import { runDash, runDashOnTty } from '../helpers/api.js';
 import { waitFor } from '../helpers/processes.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
 
@@ -58,6 +58,23 @@ describe('dash CLI', () => {
     expect(r.stdout).toMatch(/Tokens: +\d+/);
     expect(r.stdout).toMatch(/Cost: +\$\d+\.\d{4} \(rehearsal prices\)/);
     expect(r.stdout).toMatch(/Web UI: +http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows\/int-/);
+  });
+
+  const ESC = String.fromCharCode(27);
+
+  it('on a terminal, shows one task table redrawn in place instead of a line per change', async () => {
+    const repo = makeDemoRepo();
+    const r = await runDashOnTty(['do', 'greet people please', '--repo', repo, '--poll-interval', '300'], {
+      ...process.env,
+      DASH_API_URL: apiUrl,
+      DASH_HOME: stack.config.home,
+    });
+    expect(r.code).toBe(0);
+    // Each redraw moves the cursor back over the previous table and clears below it.
+    expect(r.stdout).toMatch(new RegExp(`${ESC}\\[\\d+A${ESC}\\[J`));
+    expect(r.stdout).toMatch(/ {2}greet-function +completed /);
+    expect(r.stdout).not.toMatch(/task greet-function: completed/);
+    expect(r.stdout).toMatch(/Result branch: dash\/int-[a-z0-9]{10}\/result/);
   });
 
   it('exits 2 with a clear message for an empty intent', async () => {

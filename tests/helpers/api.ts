@@ -44,3 +44,21 @@ export function runDash(args: string[], env: NodeJS.ProcessEnv): Promise<DashRun
     );
   });
 }
+
+/**
+ * Runs the built `dash` binary on a real terminal: util-linux `script` gives it a pseudo-tty, so
+ * what a person sees (escape sequences included) comes back as stdout.
+ */
+export function runDashOnTty(args: string[], env: NodeJS.ProcessEnv): Promise<DashRun> {
+  const quote = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
+  const command = [process.execPath, requireBuild('bin/run.js'), ...args].map(quote).join(' ');
+  return new Promise((resolve) => {
+    execFile(
+      'script',
+      ['-qec', command, '/dev/null'],
+      { env: { ...env, COLUMNS: '100' }, timeout: 170_000 },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}

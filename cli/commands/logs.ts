@@ -86,6 +86,12 @@ or session.`;
         if (caughtUp && ended(latest)) break;
       }
     }
+    // Following a run to its end says how it ended, as dash do does: 1 when it did not complete.
+    const final = latest ?? status;
+    if (flags.follow && ended(final) && final !== 'completed') {
+      this.progress(`${subject} ${args.id} ended ${final}.`);
+      this.exit(EXIT.failed);
+    }
   }
 
   private print(e: DashEvent): void {

@@ -390,6 +390,18 @@ describe('live events during a swarm', () => {
         .map((l) => JSON.parse(l).kind),
     ).toEqual(expect.arrayContaining(['session.status']));
 
+    // Following a run that failed ends with exit 1, as dash do does.
+    await stack.db.database.db.insert(s.intents).values({
+      id: 'int-failed0001',
+      text: 'a failed run',
+      repoPath: '/nowhere',
+      baseBranch: 'main',
+      workflowId: 'int-failed0001',
+      status: 'failed',
+    });
+    expect((await run(['int-failed0001', '--follow'])).code).toBe(1);
+    expect((await run(['int-failed0001'])).code).toBe(0);
+
     expect((await run(['NOT AN ID'])).code).toBe(2);
     expect((await run([intentId, '--kinds', 'bogus'])).code).toBe(2);
     expect((await run(['int-zzzzzzzzzz'])).code).toBe(4);

@@ -15,6 +15,8 @@ import { makeBenchRepo, mb, median, peakRss, startBenchStack } from './harness.j
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 1);
 const CONCURRENCY = process.env.BENCH_CONCURRENCY ? Number(process.env.BENCH_CONCURRENCY) : undefined;
+/** Branches merged and gated together at most (the intent's merge_batch); unset: Dash's default. */
+const MERGE_BATCH = process.env.BENCH_MERGE_BATCH ? Number(process.env.BENCH_MERGE_BATCH) : undefined;
 /** Latency of every scripted model answer of the agents (a model is never instant). */
 const LATENCY_MS = Number(process.env.BENCH_LLM_LATENCY_MS ?? 500);
 /** The repository's test, run on every merged tree before it lands; BENCH_GATE= (empty) for none. */
@@ -124,6 +126,7 @@ async function startIntent(text: string) {
       repo,
       ...(GATE && { gate: GATE }),
       ...(CONCURRENCY && { concurrency: CONCURRENCY }),
+      ...(MERGE_BATCH && { merge_batch: MERGE_BATCH }),
     }),
   });
   if (res.status !== 202) throw new Error(`POST /api/v1/intents: ${res.status} ${await res.text()}`);
@@ -155,7 +158,8 @@ async function runOnce(run: number, solo: { wallMs: number; sessionMs: number })
   const [intentEvents = []] = await historiesOf(id);
   const children = new Set<string>();
   const mergeOf = new Map<string, { scheduled: number; landed?: number }>();
-  const scheduledMerge = new Map<string, string>();
+  const scheduledMerge = new Map<string, string[]>();
+  const keyOf = (branch: string) => branch.slice(branch.lastIndexOf('/task-') + '/task-'.length);
   let planned = at(intentEvents[0]!);
   const scheduledType = new Map<string, string>();
   for (const e of intentEvents) {
@@ -165,19 +169,21 @@ async function runOnce(run: number, solo: { wallMs: number; sessionMs: number })
     if (sch) {
       const type = sch.activityType?.name ?? '?';
       scheduledType.set(String(e.eventId), type);
-      if (type === 'mergeIntoIntegration') {
-        const input = defaultPayloadConverter.fromPayload<{ branch: string }>(sch.input!.payloads![0]!);
-        const taskKey = input.branch.slice(input.branch.lastIndexOf('/task-') + '/task-'.length);
-        mergeOf.set(taskKey, { scheduled: at(e) });
-        scheduledMerge.set(String(e.eventId), taskKey);
+      // One branch, or a batch of branches gated together: each lands when its activity ends.
+      if (type === 'mergeIntoIntegration' || type === 'mergeBatchIntoIntegration') {
+        const input = defaultPayloadConverter.fromPayload<{ branch?: string; items?: { branch: string }[] }>(
+          sch.input!.payloads![0]!,
+        );
+        const keys = (input.items?.map((i) => i.branch) ?? [input.branch!]).map(keyOf);
+        for (const key of keys) mergeOf.set(key, { scheduled: at(e) });
+        scheduledMerge.set(String(e.eventId), keys);
       }
     }
     const done = e.activityTaskCompletedEventAttributes;
     if (done) {
       const sid = String(done.scheduledEventId);
       if (scheduledType.get(sid) === 'planIntent') planned = at(e);
-      const taskKey = scheduledMerge.get(sid);
-      if (taskKey) mergeOf.get(taskKey)!.landed = at(e);
+      for (const key of scheduledMerge.get(sid) ?? []) mergeOf.get(key)!.landed = at(e);
     }
   }
 
@@ -244,7 +250,9 @@ async function runOnce(run: number, solo: { wallMs: number; sessionMs: number })
     return m?.landed && sess ? [{ task: t.id, sessionEnd: sess.end, ...m, landed: m.landed }] : [];
   });
   const latency = merges.map((m) => m.landed - m.sessionEnd);
-  const service = merges.map((m) => m.landed - m.scheduled);
+  // Service time per merge activity (a batch counts once, however many branches it carried).
+  const activities = new Map(merges.map((m) => [m.scheduled, m.landed - m.scheduled]));
+  const service = [...activities.values()];
   const firstEnd = Math.min(...merges.map((m) => m.sessionEnd));
   const lastLanded = Math.max(...merges.map((m) => m.landed));
   const busySpanMs = lastLanded - firstEnd;
@@ -301,7 +309,10 @@ async function runOnce(run: number, solo: { wallMs: number; sessionMs: number })
       merges: merges.length,
       per_minute_over_intent: +((merges.length / wallMs) * 60_000).toFixed(1),
       per_minute_first_session_end_to_last_landing: +((merges.length / busySpanMs) * 60_000).toFixed(1),
-      capacity_per_minute: +(60_000 / (service.reduce((a, b) => a + b, 0) / service.length)).toFixed(1),
+      capacity_per_minute: +((merges.length / service.reduce((a, b) => a + b, 0)) * 60_000).toFixed(1),
+      merge_activities: service.length,
+      batches: progress.mergeBatches?.batches ?? 0,
+      batch_gate_runs: progress.mergeBatches?.gateRuns ?? 0,
       busy_fraction: ratio(
         service.reduce((a, b) => a + b, 0),
         busySpanMs,

@@ -6,6 +6,7 @@ import type { ActivityDeps } from './deps.js';
 import { createGitActivities } from './git.js';
 import { withHeartbeats } from './heartbeats.js';
 import { createPlannerActivities } from './planner.js';
+import { createLandedActivities } from './landed.js';
 import { createRefineryActivities } from './refinery.js';
 import { createStoreActivities } from './store.js';
 import { createWorktreeActivities } from './worktrees.js';
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
       ...createSessionOpsActivities(deps),
       ...createCheckActivities(deps),
       ...createRefineryActivities(deps),
+      ...createLandedActivities(deps),
     },
     // runAgent heartbeats with progress details of its own.
     ['runAgent'],

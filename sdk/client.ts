@@ -286,6 +286,14 @@ export class DashClient {
     });
   }
 
+  /** Temporal reset to the start of the swarm (or a WorkflowTaskCompleted event id); landed tasks stay. */
+  resetIntent(
+    id: string,
+    input: { to?: 'swarm-start' | number; reason?: string } = {},
+  ): Promise<{ id: string; reset_to_event: number; run_id: string; web_ui_url: string }> {
+    return this.request('POST', `/api/v1/intents/${encodeURIComponent(id)}/reset`, input);
+  }
+
   pauseIntent(id: string): Promise<{ id: string; paused: true; held_sessions: number }> {
     return this.request('POST', `/api/v1/intents/${encodeURIComponent(id)}/pause`, {});
   }

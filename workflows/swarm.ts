@@ -5,6 +5,7 @@
 import {
   ApplicationFailure,
   condition,
+  patched,
   setHandler,
   startChild,
   type ChildWorkflowHandle,
@@ -269,8 +270,19 @@ export async function runSwarm(
     land(task, step, resolved);
   };
 
-  // On a retry, tasks that landed in the first run stand as they are.
-  const landed = new Map((input.retry?.landed ?? []).map((l) => [l.key, l]));
+  // On a retry, tasks that landed in the first run stand as they are. After a Temporal reset
+  // (dash swarm reset) the same holds for tasks that landed before it: the swarm asks git.
+  // Histories from before this check replay without it (patched is false there).
+  const landedBefore =
+    !input.retry && patched('landed-before-swarm')
+      ? await quick.landedTasks({
+          intentId: input.intentId,
+          repoPath: input.repoPath,
+          resultBranch: integrationBranchOf(input.intentId),
+          keys: tasks.map((t) => t.id),
+        })
+      : [];
+  const landed = new Map([...(input.retry?.landed ?? []), ...landedBefore].map((l) => [l.key, l]));
   const started = new Map<string, Promise<TaskResult>>();
   const run = (task: PlannedTaskInput): Promise<TaskResult> => {
     const existing = started.get(task.id);

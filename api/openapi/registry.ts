@@ -162,6 +162,23 @@ export const routes: RouteDoc[] = [
     ),
     errors: { 404: ['intent_not_found'], 409: ['intent_state_conflict'] },
   },
+  {
+    method: 'post',
+    path: '/api/v1/intents/{id}/reset',
+    tag: 'intents',
+    summary:
+      'Temporal reset of an intent to the start of its swarm (or a WorkflowTaskCompleted event): tasks that landed are not redone',
+    ...intentId,
+    body: intents.ResetIntent,
+    ok: json(
+      202,
+      'Reset',
+      z
+        .object({ id: z.string(), reset_to_event: z.number(), run_id: z.string(), web_ui_url: z.string() })
+        .strict(),
+    ),
+    errors: { 404: ['intent_not_found'], 409: ['intent_state_conflict'], 422: ['reset_point_not_found'] },
+  },
   // Agent sessions.
   {
     method: 'post',

@@ -5,9 +5,9 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { webUiWorkflowUrl } from '../../core/config.js';
 import { DashError, NotFoundError, UnavailableError } from '../../core/errors.js';
-import { branchContains } from '../../core/merge.js';
 import { inspectRepo } from '../../core/git.js';
 import { agentTaskQueueOf } from '../../core/task-queues.js';
+import { findLandedTasks } from '../../activities/landed.js';
 import * as s from '../../drizzle/schema.js';
 import {
   pauseSwarmUpdate,
@@ -64,6 +64,23 @@ export const CreateIntent = z
     stall_timeout_ms: z.number().int().min(0).max(86_400_000).optional(),
     /** Branches merged and gated together at most (1: one at a time); a failing batch is bisected. */
     merge_batch: z.number().int().min(1).max(20).optional(),
+  })
+  .strict();
+
+export const ResetIntent = z
+  .object({
+    /**
+     * Where the new run starts: `swarm-start` (after planning, before the first agent), or the id
+     * of a WorkflowTaskCompleted event (as shown in the Temporal Web UI).
+     */
+    to: z.union([z.literal('swarm-start'), z.number().int().positive()]).default('swarm-start'),
+    reason: z
+      .string()
+      .trim()
+      .min(1)
+      .max(500)
+      .refine(...storable)
+      .optional(),
   })
   .strict();
 
@@ -209,20 +226,12 @@ export function intentRoutes(deps: ApiDeps) {
           `Intent ${id} failed before it had a plan; start it again with dash do.`,
           409,
         );
-      const tasks = await db.select().from(s.tasks).where(eq(s.tasks.intentId, id));
-      const result = resultBranchOf(id);
-      const landed: { key: string; branch: string; commit: string }[] = [];
-      for (const planned of stored.tasks) {
-        const t = tasks.find((x) => x.key === planned.id);
-        // Landed means merged into the result branch, not just committed.
-        if (
-          t?.status === 'completed' &&
-          t.branch &&
-          t.commitSha &&
-          (await branchContains(row.repoPath, result, t.commitSha))
-        )
-          landed.push({ key: t.key, branch: t.branch, commit: t.commitSha });
-      }
+      const landed = await findLandedTasks(db, {
+        intentId: id,
+        repoPath: row.repoPath,
+        resultBranch: resultBranchOf(id),
+        keys: stored.tasks.map((t) => t.id),
+      });
       await deps.temporal.workflow.start<typeof IntentWorkflow>('IntentWorkflow', {
         taskQueue: deps.config.temporal.taskQueue,
         workflowId: id,
@@ -242,6 +251,55 @@ export function intentRoutes(deps: ApiDeps) {
           rerun: stored.tasks.map((t) => t.id).filter((k) => !landed.some((l) => l.key === k)),
           kept: landed.map((l) => l.key),
           web_ui_url: webUiWorkflowUrl(deps.config, id),
+        },
+        202,
+      );
+    })
+    .post('/:id/reset', validate('param', IntentId), validate('json', ResetIntent), async (c) => {
+      const row = await find(c.req.valid('param').id);
+      const body = c.req.valid('json');
+      const handle = deps.temporal.workflow.getHandle(row.workflowId);
+      const { runId } = await control(() => handle.describe());
+      const history = await handle.fetchHistory();
+      const events = history.events ?? [];
+      // The swarm starts where it asks which tasks already landed (older runs: at their first
+      // child); resetting to that workflow task makes the new run ask again, so landed work stays.
+      const swarmStart = () => {
+        const asked = events.find(
+          (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'landedTasks',
+        )?.activityTaskScheduledEventAttributes;
+        const child = events.find(
+          (e) => e.startChildWorkflowExecutionInitiatedEventAttributes,
+        )?.startChildWorkflowExecutionInitiatedEventAttributes;
+        return Number(asked?.workflowTaskCompletedEventId ?? child?.workflowTaskCompletedEventId ?? 0);
+      };
+      const point = body.to === 'swarm-start' ? swarmStart() : body.to;
+      const target = events.find((e) => Number(e.eventId) === point);
+      if (!target?.workflowTaskCompletedEventAttributes)
+        throw new DashError(
+          'reset_point_not_found',
+          body.to === 'swarm-start'
+            ? `Intent ${row.id} never started its swarm (no agent ran); start it again with dash do.`
+            : `Event ${point} of intent ${row.id} is not a WorkflowTaskCompleted event; pick one in the Web UI.`,
+          422,
+        );
+      const reset = await deps.temporal.workflowService.resetWorkflowExecution({
+        namespace: deps.config.temporal.namespace,
+        workflowExecution: { workflowId: row.workflowId, runId },
+        reason: body.reason ?? `dash swarm reset --to ${body.to}`,
+        workflowTaskFinishEventId: target.eventId,
+        requestId: crypto.randomUUID(),
+      });
+      await db
+        .update(s.intents)
+        .set({ status: 'running', error: null, updatedAt: sql`now()` })
+        .where(eq(s.intents.id, row.id));
+      return c.json(
+        {
+          id: row.id,
+          reset_to_event: point,
+          run_id: reset.runId,
+          web_ui_url: webUiWorkflowUrl(deps.config, row.id),
         },
         202,
       );

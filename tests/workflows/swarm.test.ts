@@ -47,6 +47,7 @@ echo gate ok
 let stack: TestStack;
 let gateLog: string;
 const allowNever = path.join(tempDir('dash-allow-'), 'allow-never');
+const allowReset = path.join(tempDir('dash-allow-'), 'allow-after-reset');
 
 beforeAll(async () => {
   gateLog = path.join(tempDir('dash-gate-'), 'gate.log');
@@ -85,6 +86,22 @@ beforeAll(async () => {
           ),
           // An empty file breaks the repository's test (gate.sh): bisection must find this branch.
           writeRule('sw-batch-bad', 'SW-BATCH-bad', { 'bad.txt': '' }),
+
+          planRule('sw-reset-plan', 'reset drill', [
+            { id: 'kept', title: 'Kept', prompt: 'SW-RESET-KEPT', dependsOn: [] },
+            {
+              id: 'flaky',
+              title: 'Flaky',
+              prompt: 'SW-RESET-FLAKY',
+              dependsOn: [],
+              // Fails until the test creates the file: then the reset run passes.
+              acceptance: [`test -f ${allowReset} || { echo "the environment is not ready"; exit 1; }`],
+            },
+            { id: 'after', title: 'After', prompt: 'SW-RESET-AFTER', dependsOn: ['flaky'] },
+          ]),
+          writeRule('sw-reset-kept', 'SW-RESET-KEPT', { 'kept.txt': 'kept\n' }),
+          writeRule('sw-reset-flaky', 'SW-RESET-FLAKY', { 'flaky.txt': 'flaky\n' }),
+          writeRule('sw-reset-after', 'SW-RESET-AFTER', { 'after-reset.txt': 'after\n' }),
 
           planRule('sw-check-plan', 'checks drill', [
             { id: 'good', title: 'Good', prompt: 'SW-GOOD', dependsOn: [] },
@@ -325,6 +342,36 @@ describe('swarm', () => {
     } finally {
       delete process.env.GATE_SLEEP;
     }
+  });
+
+  it('reset (Temporal reset to the start of the swarm) redoes only what did not land', async () => {
+    const { id, repo, handle } = await startIntent('reset drill', { max_fix_attempts: 0 });
+    await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+    const branch = `dash/${id}/result`;
+    expect(gitIn(repo, 'show', `${branch}:kept.txt`)).toBe('kept\n');
+    const keptCalls = stack.rehearsal.requests.filter((r) => r.rule === 'sw-reset-kept').length;
+    const { runId: firstRun } = await handle.describe();
+
+    fs.writeFileSync(allowReset, 'ok\n');
+    const reset = await callApi(stack.app, 'POST', `/api/v1/intents/${id}/reset`, {
+      reason: 'environment fixed',
+    });
+    expect(reset.status).toBe(202);
+    expect(reset.body.run_id).not.toBe(firstRun);
+    const result = await stack.client.workflow.getHandle<typeof IntentWorkflow>(id).result();
+    expect(result.filesChanged).toEqual(expect.arrayContaining(['after-reset.txt', 'flaky.txt']));
+    expect(gitIn(repo, 'show', `${branch}:kept.txt`)).toBe('kept\n');
+    // The landed task was not redone: no new agent call, one session run.
+    expect(stack.rehearsal.requests.filter((r) => r.rule === 'sw-reset-kept').length).toBe(keptCalls);
+    const keptRuns: string[] = [];
+    for await (const w of stack.client.workflow.list({ query: `WorkflowId = '${id}-task-kept'` }))
+      keptRuns.push(w.runId);
+    expect(keptRuns).toHaveLength(1);
+    expect((await callApi(stack.app, 'GET', `/api/v1/intents/${id}`)).body.status).toBe('completed');
+    // A point that is not a workflow task is refused with a clear error.
+    const bad = await callApi(stack.app, 'POST', `/api/v1/intents/${id}/reset`, { to: 1 });
+    expect(bad.status).toBe(422);
+    expect(bad.body.error.code).toBe('reset_point_not_found');
   });
 
   it("sends a reviewer's change request back to the worker, and lands only the approved change", async () => {

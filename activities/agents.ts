@@ -116,8 +116,12 @@ export function createAgentActivities({ db, config, llm, temporal }: ActivityDep
       let control: RuntimeControl | undefined;
       let lastReported = 0;
       let dirty = true;
-      /** When the agent last did something (the Monitor's clock). */
-      let agentActiveAt = Date.now();
+      /**
+       * When the agent last did something (the Monitor's clock). It starts at the agent's first
+       * event: a process still loading (Pi takes seconds on a busy host) is not silent, and a
+       * nudge sent then would reach the model before the task does.
+       */
+      let agentActiveAt: number | undefined;
 
       const flushEvents = async () => {
         if (buffer.length === 0) return;
@@ -212,6 +216,7 @@ export function createAgentActivities({ db, config, llm, temporal }: ActivityDep
       };
       const monitor = input.stallMs ? new StallMonitor(input.stallMs) : undefined;
       const watchStall = async () => {
+        if (agentActiveAt === undefined) return;
         const action = monitor?.check(agentActiveAt) ?? 'none';
         if (action === 'none') return;
         const idleMs = Date.now() - agentActiveAt;

@@ -8,6 +8,7 @@ import {
   defineQuery,
   defineUpdate,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -213,6 +214,20 @@ export async function IntentWorkflow(input: IntentInput): Promise<IntentResult> 
             : 'nothing had merged yet',
         ];
         progress.error = `cancelled; ${progress.compensations.join('; ')}`;
+      } else if (['running', 'paused'].includes(progress.phase) && patched('compensate-failed-swarm')) {
+        // A failed swarm undoes the same scaffolding (a retry rebuilds what it needs) and keeps
+        // the work: the result branch, task branches, and failed tasks' worktrees per policy.
+        const dropped = await quick.deleteBranches({
+          repoPath: input.repoPath,
+          prefix: `dash/${input.intentId}/base-`,
+        });
+        progress.compensations = [
+          ...(dropped.length ? [`deleted intermediate branches ${dropped.join(', ')}`] : []),
+          progress.integrationHead
+            ? `kept ${resultBranch} with the work merged so far`
+            : 'nothing had merged yet',
+          `kept the task branches; failed tasks' worktrees follow the cleanup policy (${input.cleanup ?? 'on_success'}), snapshots first`,
+        ];
       }
       const code = cancelled ? 'cancelled' : failureCode(err, 'intent_failed');
       const status =

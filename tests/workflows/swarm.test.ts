@@ -272,6 +272,10 @@ describe('swarm', () => {
     expect(gitIn(repo, 'show', `${branch}:good.txt`)).toBe('good\n');
     expect(gitIn(repo, 'ls-tree', '--name-only', branch)).not.toMatch(/never\.txt|after\.txt/);
 
+    // The failed swarm says what it kept (and what scaffolding it removed).
+    expect((await handle.query(intentProgressQuery)).compensations).toEqual(
+      expect.arrayContaining([`kept ${branch} with the work merged so far`]),
+    );
     const intent = await callApi(stack.app, 'GET', `/api/v1/intents/${id}`);
     expect(intent.body).toMatchObject({
       status: 'failed',

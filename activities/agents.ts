@@ -111,7 +111,14 @@ export function createAgentActivities({ db, config, llm, temporal }: ActivityDep
         usage: { input: 0, output: 0, cost: 0 },
         attempt,
       };
-      let seq = 0;
+      // Runs of one session (pause/resume, fixes, reviews) share an attempt number, so numbering
+      // goes on from the last stored event: starting at 0 again would collide with the unique key
+      // and the later run's events would be dropped.
+      const [last] = await db
+        .select({ seq: sql<number>`coalesce(max(${s.sessionEvents.seq}), 0)` })
+        .from(s.sessionEvents)
+        .where(and(eq(s.sessionEvents.sessionId, input.sessionId), eq(s.sessionEvents.attempt, attempt)));
+      let seq = Number(last?.seq ?? 0);
       let buffer: { seq: number; type: string; payload: unknown }[] = [];
       let control: RuntimeControl | undefined;
       let lastReported = 0;

@@ -285,8 +285,14 @@ describe('the Monitor', () => {
     const events = await stack.db.database.db
       .select()
       .from(s.sessionEvents)
-      .where(eq(s.sessionEvents.sessionId, sessionId));
+      .where(eq(s.sessionEvents.sessionId, sessionId))
+      .orderBy(s.sessionEvents.id);
     const kinds = events.map((e) => e.type);
+    // Both runs' events are stored: the restarted run's write is there after the Monitor's stop.
+    const restartWrite = events.findIndex(
+      (e) => e.type === 'tool_execution_start' && JSON.stringify(e.payload).includes('recovered.txt'),
+    );
+    expect(restartWrite).toBeGreaterThan(kinds.indexOf('monitor_stop'));
     expect(kinds.indexOf('monitor_nudge')).toBeGreaterThan(-1);
     expect(kinds.indexOf('monitor_stop')).toBeGreaterThan(kinds.indexOf('monitor_nudge'));
     const worktreeGone = !fs.existsSync(path.join(stack.config.worktreeRoot, id, 'quiet', 'silent.pid'));

@@ -323,23 +323,21 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
       await quick.keepWorktree({ sessionId: input.sessionId, policy, ttlMs: input.worktreeTtlMs });
     }
   };
-  /** Waits while paused; false when the session was aborted instead of resumed. */
-  const waitForResume = async (): Promise<boolean> => {
+  /** Shows the session paused until `until` holds; false when it was aborted instead. */
+  const waitPaused = async (until: () => boolean): Promise<boolean> => {
     setStatus('paused');
     state.currentTool = null;
     await projection.markSession({ ...record, status: 'paused', usage: state.usage });
-    await condition(() => (resume !== undefined && !compacting) || abortRequested);
+    await condition(() => until() || abortRequested);
     return !abortRequested;
   };
-  /** Waits while the swarm holds the session; false when it was aborted instead. */
-  const waitWhileHeld = async (): Promise<boolean> => {
+  /** Waits while paused, for a resume. */
+  const waitForResume = () => waitPaused(() => resume !== undefined && !compacting);
+  /** Waits while the swarm holds the session. */
+  const waitWhileHeld = () => {
     // No run is paused here, so the release has nothing to resume: the loop goes on by itself.
     pausedByHold = false;
-    setStatus('paused');
-    state.currentTool = null;
-    await projection.markSession({ ...record, status: 'paused', usage: state.usage });
-    await condition(() => !held || abortRequested);
-    return !abortRequested;
+    return waitPaused(() => !held);
   };
   const carryOn = async (paused: boolean): Promise<never> => {
     // Updates still running would be lost with this run's history.

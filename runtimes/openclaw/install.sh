@@ -5,9 +5,15 @@
 # is downloaded when an agent starts. About 850 MB; `npm ci` for Dash itself does not include it.
 set -eu
 here="$(cd "$(dirname "$0")/install" && pwd)"
-(cd "$here/node" && npm ci --no-audit --no-fund)
+# An install is skipped when its lockfile has not changed since it last succeeded, so `npm test`
+# can call this every time at no cost.
+installed() { cmp -s "$1/package-lock.json" "$1/node_modules/.dash-installed-lock"; }
+stamp() { cp "$1/package-lock.json" "$1/node_modules/.dash-installed-lock"; }
+installed "$here/node" || { (cd "$here/node" && npm ci --no-audit --no-fund) && stamp "$here/node"; }
 node24="$here/node/node_modules/.bin"
 "$node24/node" --version
 # npm and every install script of OpenClaw's dependencies run on Node 24.
-(cd "$here/openclaw" && PATH="$node24:$PATH" npm ci --no-audit --no-fund)
+installed "$here/openclaw" || {
+  (cd "$here/openclaw" && PATH="$node24:$PATH" npm ci --no-audit --no-fund) && stamp "$here/openclaw"
+}
 echo "OpenClaw installed in $here/openclaw/node_modules (Node $("$node24/node" --version))"

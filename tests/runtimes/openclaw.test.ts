@@ -1,7 +1,8 @@
 // The OpenClaw runtime with the real `openclaw` package, run on the Node 24 that
 // runtimes/openclaw/install.sh installs from the npm registry (Dash runs on Node 20), against the
 // real rehearsal server (OpenAI chat completions, streaming), in real git repositories.
-// Without that install these tests are reported as skipped, never as passed: run install.sh.
+// `npm test` runs install.sh first; run by hand without that install these tests are reported as
+// skipped, never as passed.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -12,7 +12,7 @@ export const FaultSpecSchema = z
     match: z
       .object({
         model: z.string().optional(),
-        api: z.enum(['openai', 'anthropic']).optional(),
+        api: z.enum(['openai', 'anthropic', 'google']).optional(),
         userContains: z.string().optional(),
       })
       .strict()
@@ -34,7 +34,11 @@ export class FaultBook {
   }
 
   /** Takes one use of the first fault matching this request, if any. */
-  take(req: { api: 'openai' | 'anthropic'; model: string; lastUser: string }): FaultSpec | undefined {
+  take(req: {
+    api: 'openai' | 'anthropic' | 'google';
+    model: string;
+    lastUser: string;
+  }): FaultSpec | undefined {
     const hit = this.faults.find(({ spec: { match: m }, left }) => {
       if (left <= 0) return false;
       if (m?.api && m.api !== req.api) return false;

@@ -1,5 +1,6 @@
 // The rehearsal LLM: a scripted, offline model server speaking the OpenAI chat-completions and
-// responses and the Anthropic messages wire formats, so Dash and its agents run for real with no provider keys.
+// responses, the Anthropic messages and the Gemini generateContent wire formats, so Dash and its
+// agents run for real with no provider keys.
 import fs from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +9,14 @@ import { fileURLToPath } from 'node:url';
 import { anthropicError, answerAnthropic, normalizeAnthropic, type AnthropicRequest } from './anthropic.js';
 import { withoutClientContext } from './client-context.js';
 import { FaultBook, FaultSpecSchema, type FaultSpec } from './faults.js';
+import {
+  answerGemini,
+  geminiError,
+  geminiRequestError,
+  geminiRoute,
+  normalizeGemini,
+  type GeminiRequest,
+} from './google.js';
 import { answerOpenAi, normalizeOpenAi, openAiError, type OpenAiRequest } from './openai.js';
 import { outputOf, sleep } from './output.js';
 import { answerResponses, normalizeResponses, type ResponsesRequest } from './responses.js';
@@ -18,7 +27,7 @@ export type { FaultSpec } from './faults.js';
 
 export interface RehearsalRequestLog {
   at: number;
-  api: 'openai' | 'anthropic';
+  api: 'openai' | 'anthropic' | 'google';
   path: string;
   model: string;
   rule: string | null;
@@ -79,27 +88,35 @@ export async function startRehearsalServer(opts: RehearsalOptions = {}): Promise
   const handleModelCall = async (
     req: IncomingMessage,
     res: ServerResponse,
-    format: 'openai' | 'anthropic' | 'responses',
+    format: 'openai' | 'anthropic' | 'responses' | 'google',
     raw: string,
+    /** Gemini names the model and the streaming mode in the path, not in the body. */
+    gemini?: { model: string; stream: boolean },
   ) => {
     // The Responses API is OpenAI's: same errors, same fault matching.
-    const api = format === 'anthropic' ? 'anthropic' : 'openai';
-    const fail = api === 'openai' ? openAiError : anthropicError;
-    let body: OpenAiRequest & AnthropicRequest & ResponsesRequest;
+    const api = format === 'anthropic' ? 'anthropic' : format === 'google' ? 'google' : 'openai';
+    const fail = api === 'openai' ? openAiError : api === 'google' ? geminiError : anthropicError;
+    let body: OpenAiRequest & AnthropicRequest & ResponsesRequest & GeminiRequest;
     try {
-      body = JSON.parse(raw) as OpenAiRequest & AnthropicRequest & ResponsesRequest;
+      body = JSON.parse(raw) as OpenAiRequest & AnthropicRequest & ResponsesRequest & GeminiRequest;
       if (!body || typeof body !== 'object' || Array.isArray(body))
         throw new Error('body must be a JSON object');
     } catch (err) {
       return fail(res, 400, `Malformed JSON body: ${(err as Error).message}`);
     }
+    const invalid = format === 'google' ? geminiRequestError(body) : undefined;
+    if (invalid) return fail(res, 400, invalid);
     const norm =
       format === 'responses'
         ? normalizeResponses(body)
         : format === 'openai'
           ? normalizeOpenAi(withoutClientContext(body))
-          : normalizeAnthropic(body);
-    const model = typeof body.model === 'string' ? body.model : 'rehearsal-1';
+          : format === 'google'
+            ? normalizeGemini(body)
+            : normalizeAnthropic(body);
+    const model = gemini?.model ?? (typeof body.model === 'string' ? body.model : 'rehearsal-1');
+    const stream = gemini ? gemini.stream : body.stream === true;
+    const key = req.headers.authorization ?? req.headers['x-api-key'] ?? req.headers['x-goog-api-key'];
     const sel = select(scenarios, norm);
     const entry: RehearsalRequestLog = {
       at: Date.now(),
@@ -109,11 +126,9 @@ export async function startRehearsalServer(opts: RehearsalOptions = {}): Promise
       rule: sel.rule?.name ?? null,
       step: sel.stepIndex,
       status: 200,
-      stream: body.stream === true,
+      stream,
       lastUser: norm.lastUser,
-      ...(req.headers.authorization && { authorization: req.headers.authorization }),
-      ...(!req.headers.authorization &&
-        req.headers['x-api-key'] && { authorization: String(req.headers['x-api-key']) }),
+      ...(key !== undefined && { authorization: String(key) }),
     };
     const injected = faults.take({ api, model, lastUser: norm.lastUser });
     if (injected) {
@@ -142,7 +157,9 @@ export async function startRehearsalServer(opts: RehearsalOptions = {}): Promise
     seq++;
     const answer =
       format === 'responses' ? answerResponses : format === 'openai' ? answerOpenAi : answerAnthropic;
-    const usage = (await answer(res, body, sel, out, norm.promptChars, seq)) ??
+    const usage = (gemini
+      ? await answerGemini(res, gemini.stream, model, sel, out, norm.promptChars, seq)
+      : await answer(res, body, sel, out, norm.promptChars, seq)) ??
       // Chat completions counts the same way: the prompt's characters and the answer's text and
       // tool-call arguments, four characters a token.
       {
@@ -176,6 +193,8 @@ export async function startRehearsalServer(opts: RehearsalOptions = {}): Promise
           return handleModelCall(req, res, 'responses', raw);
         if (req.method === 'POST' && url === '/v1/messages')
           return handleModelCall(req, res, 'anthropic', raw);
+        const gemini = req.method === 'POST' ? geminiRoute(url) : undefined;
+        if (gemini) return handleModelCall(req, res, 'google', raw, gemini);
         if (req.method === 'GET' && url === '/health') return json(200, { ok: true });
         if (req.method === 'GET' && (url === '/v1/models' || url === '/models')) {
           const ids = new Set(['rehearsal-1', 'rehearsal-fast', ...requests.map((r) => r.model)]);

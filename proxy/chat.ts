@@ -15,9 +15,18 @@ import { header, readBody, respondJson, responseHeaders, setHeader } from './nod
 import { addCounts, findPii, redact, type PiiCounts } from './pii.js';
 import { attemptFields, auditRow, ms, totalTokens, type RequestContext } from './request-context.js';
 import { replay, streamAnswer } from './respond.js';
-import { DEFAULT_OUTPUT_ESTIMATE, estimateInputTokens, resolveCandidates, RoutingSchema } from './router.js';
+import {
+  DEFAULT_OUTPUT_ESTIMATE,
+  estimateInputTokens,
+  resolveCandidates,
+  RoutingSchema,
+  type Routing,
+} from './router.js';
 import type { ProxyRuntime } from './runtime.js';
 import type { SurfaceCodec } from './surfaces.js';
+
+/** What RoutingSchema makes of an absent `routing`. */
+const DEFAULT_ROUTING = (): Routing => ({ fallback_allowed: true, strategy: 'fixed' });
 
 async function parseBody(c: Context, codec: SurfaceCodec, maxBytes: number) {
   const text = await readBody(c, maxBytes);
@@ -30,7 +39,11 @@ async function parseBody(c: Context, codec: SurfaceCodec, maxBytes: number) {
   }
   if (!raw || typeof raw !== 'object' || Array.isArray(raw))
     throw badRequest('invalid_request', 'The request body must be a JSON object.');
-  const { routing: rawRouting, ...rest } = raw as Record<string, unknown>;
+  const obj = raw as Record<string, unknown>;
+  // Most requests carry no routing and the common body shape: no zod on them.
+  if (obj.routing === undefined && codec.isPlain(obj))
+    return { req: codec.decode(obj), routing: DEFAULT_ROUTING() };
+  const { routing: rawRouting, ...rest } = obj;
   const routing = RoutingSchema.safeParse(rawRouting ?? {});
   if (!routing.success) {
     const i = routing.error.issues[0];

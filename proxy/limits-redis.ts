@@ -5,6 +5,17 @@
 // Settlements are not a round trip of their own: they are queued, merged per key, and sent in the
 // same pipeline as this process's next admission (before it, so that admission sees them), or after
 // SETTLE_FLUSH_MS when no admission comes, which bounds how late other replicas see them.
+//
+// Local leases keep the Redis round trip off most requests: for buckets large enough (a lease of
+// at most LEASE_SHARE of the capacity or LEASE_MS of refill must cover LEASE_MIN_COSTS requests
+// like this one), the first request takes a lease from Redis for the request's buckets in one
+// script call, and the following requests are admitted from it in process; it is topped up in the
+// background when half spent, and what is left goes back to Redis after LEASE_MS without use.
+// Leased tokens are taken out of the shared buckets, so replicas together still never admit more
+// than the limit; the price is that tokens parked in one replica's lease (at most one lease per
+// key and replica) are unavailable to the others for up to LEASE_MS. Small buckets (a key with a
+// few requests a minute), requests with dollar budgets and a bucket near its limit (a lease is
+// refused) are admitted exactly, one script call each, as before.
 import { Redis } from 'ioredis';
 import type { AdmitResult, Adjustment, BucketSpec, BudgetSpec, LimitStore } from './limits.js';
 import { ProxyError } from './errors.js';
@@ -82,11 +93,44 @@ const tag = (key: string) => `{dash-limits}:${key}`;
 /** At most this long between a settlement and Redis when no admission carries it there. */
 export const SETTLE_FLUSH_MS = 20;
 
+/** A lease lives this long after its last grant; then what is left goes back to the buckets. */
+export const LEASE_MS = 1000;
+/** A lease is at most this share of a bucket's capacity... */
+const LEASE_SHARE = 0.02;
+/** ...and leasing is used only when a lease covers at least this many requests of this cost. */
+const LEASE_MIN_COSTS = 4;
+
+interface Lease {
+  buckets: BucketSpec[];
+  /** Tokens this process holds per bucket. */
+  tokens: number[];
+  /** The shared buckets' levels after the last grant (for the remaining-requests headers). */
+  levels: number[];
+  until: number;
+}
+
+/** Lease sizes for these buckets, or undefined when one of them is too small to lease from. */
+function leaseSizes(buckets: BucketSpec[]): number[] | undefined {
+  const sizes: number[] = [];
+  for (const b of buckets) {
+    const size = Math.floor(Math.min(b.capacity * LEASE_SHARE, b.refillPerMs * LEASE_MS));
+    if (size < b.cost * LEASE_MIN_COSTS || b.cost <= 0) return undefined;
+    sizes.push(size);
+  }
+  return sizes;
+}
+
 export class RedisLimitStore implements LimitStore {
   private readonly redis: Redis;
   private pendingBuckets = new Map<string, Adjustment['buckets'][number]>();
   private pendingBudgets = new Map<string, Adjustment['budgets'][number]>();
   private flushTimer: NodeJS.Timeout | undefined;
+  private leases = new Map<string, Lease>();
+  /** Lease grants in flight, so concurrent requests of one key wait for one round trip. */
+  private growing = new Map<string, Promise<boolean>>();
+  /** Keys whose buckets refused a lease lately: admitted exactly until then (one call, not two). */
+  private refused = new Map<string, number>();
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(url: string) {
     this.redis = new Redis(url, { maxRetriesPerRequest: 1, enableAutoPipelining: true });
@@ -115,6 +159,104 @@ export class RedisLimitStore implements LimitStore {
   }
 
   async admit(buckets: BucketSpec[], budgets: BudgetSpec[]): Promise<AdmitResult> {
+    if (!budgets.length) {
+      const sizes = leaseSizes(buckets);
+      const leased = sizes && (await this.fromLease(buckets, sizes));
+      if (leased) return leased;
+    }
+    return this.exact(buckets, budgets);
+  }
+
+  /** Admits from this process's lease, taking or topping it up as needed; undefined: go exact. */
+  private async fromLease(buckets: BucketSpec[], sizes: number[]): Promise<AdmitResult | undefined> {
+    let id = buckets[0]!.key;
+    for (let i = 1; i < buckets.length; i++) id += `\n${buckets[i]!.key}`;
+    const refusedUntil = this.refused.get(id);
+    if (refusedUntil !== undefined) {
+      if (refusedUntil > Date.now()) return undefined;
+      this.refused.delete(id);
+    }
+    for (let round = 0; round < 2; round++) {
+      const lease = this.live(id);
+      if (lease && buckets.every((b, i) => lease.tokens[i]! >= b.cost)) {
+        let low = false;
+        const remaining = new Array<number>(buckets.length);
+        for (let i = 0; i < buckets.length; i++) {
+          lease.tokens[i]! -= buckets[i]!.cost;
+          remaining[i] = lease.levels[i]! + lease.tokens[i]!;
+          if (lease.tokens[i]! < sizes[i]! / 2) low = true;
+        }
+        // Topped up ahead of need, off this request's path.
+        if (low && !this.growing.has(id)) void this.grow(id, buckets, sizes).catch(() => undefined);
+        return { ok: true, failed: -1, waitMs: 0, remaining };
+      }
+      if (!(await (this.growing.get(id) ?? this.grow(id, buckets, sizes)))) return undefined;
+    }
+    return undefined;
+  }
+
+  private live(id: string): Lease | undefined {
+    const lease = this.leases.get(id);
+    if (lease && lease.until <= Date.now()) {
+      this.giveBack(id, lease);
+      return undefined;
+    }
+    return lease;
+  }
+
+  /** One script call takes a lease's worth from every bucket, or nothing (then: false). */
+  private grow(id: string, buckets: BucketSpec[], sizes: number[]): Promise<boolean> {
+    const p = this.exact(
+      buckets.map((b, i) => ({ ...b, cost: sizes[i]! })),
+      [],
+    )
+      .then((r) => {
+        if (!r.ok) {
+          if (this.refused.size > 10_000) this.refused.clear();
+          this.refused.set(id, Date.now() + LEASE_MS);
+          return false;
+        }
+        const now = Date.now();
+        const lease = this.live(id);
+        if (lease) {
+          for (let i = 0; i < sizes.length; i++) lease.tokens[i]! += sizes[i]!;
+          lease.levels = r.remaining;
+          lease.until = now + LEASE_MS;
+        } else
+          this.leases.set(id, { buckets, tokens: [...sizes], levels: r.remaining, until: now + LEASE_MS });
+        this.sweeper ??= setInterval(() => this.sweep(), LEASE_MS).unref();
+        return true;
+      })
+      .finally(() => this.growing.delete(id));
+    this.growing.set(id, p);
+    return p;
+  }
+
+  /** What is left of a lease goes back to the shared buckets, queued like a settlement. */
+  private giveBack(id: string, lease: Lease) {
+    this.leases.delete(id);
+    const back = lease.buckets
+      .map((b, i) => ({
+        key: b.key,
+        capacity: b.capacity,
+        refillPerMs: b.refillPerMs,
+        delta: lease.tokens[i]!,
+      }))
+      .filter((b) => b.delta > 0);
+    if (back.length) void this.adjust({ buckets: back, budgets: [] });
+  }
+
+  private sweep() {
+    const now = Date.now();
+    for (const [id, lease] of this.leases) if (lease.until <= now) this.giveBack(id, lease);
+    if (!this.leases.size && this.sweeper) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  }
+
+  /** One admission, exactly: one script call. */
+  private async exact(buckets: BucketSpec[], budgets: BudgetSpec[]): Promise<AdmitResult> {
     // Queued settlements go first in the same pipeline (auto-pipelining: one write, one read).
     void this.flushSettlements();
     const keys = [...buckets.map((b) => tag(b.key)), ...budgets.map((g) => tag(g.key))];
@@ -178,6 +320,9 @@ export class RedisLimitStore implements LimitStore {
   }
 
   async close(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    for (const [id, lease] of this.leases) this.giveBack(id, lease);
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     await this.flushSettlements();

@@ -10,6 +10,8 @@ interface Detector {
   kind: PiiKind;
   pattern: RegExp;
   valid?: (match: string) => boolean;
+  /** What every match contains: a text without it is not scanned with `pattern`. */
+  needs?: 'digit' | string;
 }
 
 const digits = (s: string) => s.replace(/\D/g, '');
@@ -49,6 +51,7 @@ const DETECTORS: Detector[] = [
   {
     kind: 'private_key',
     pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----/g,
+    needs: 'PRIVATE KEY-----',
   },
   {
     kind: 'secret',
@@ -60,28 +63,37 @@ const DETECTORS: Detector[] = [
     kind: 'email',
     pattern:
       /\b[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b(?!:[\w/])/g,
+    needs: '@',
   },
-  { kind: 'iban', pattern: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b/g, valid: ibanValid },
+  {
+    kind: 'iban',
+    pattern: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b/g,
+    valid: ibanValid,
+    needs: 'digit',
+  },
   {
     kind: 'card',
     pattern: /\b\d(?:[ -]?\d){12,18}\b/g,
+    needs: 'digit',
     valid: (m) => {
       const d = digits(m);
       return d.length >= 13 && d.length <= 19 && luhn(d) && !/^(\d)\1+$/.test(d);
     },
   },
-  { kind: 'ssn', pattern: /\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b/g },
+  { kind: 'ssn', pattern: /\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b/g, needs: 'digit' },
   // Any run of hex digits and colons with two colons or more, confirmed by the IP parser.
   {
     kind: 'ipv6',
     pattern: /(?<![\w:.])(?=[0-9A-Fa-f]*:[0-9A-Fa-f]*:)[0-9A-Fa-f:]{2,39}(?![\w:]|\.\w)/g,
     valid: (m) => net.isIPv6(m),
+    needs: ':',
   },
   // A sentence may end right after an address; a fifth dotted number may not follow it.
   {
     kind: 'ipv4',
     pattern:
       /(?<!\w|\d\.)(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\w|\.\d)/g,
+    needs: 'digit',
   },
   // Not part of a longer run of digit groups (card-like numbers that failed Luhn, IBAN bodies).
   {
@@ -89,12 +101,14 @@ const DETECTORS: Detector[] = [
     pattern:
       /(?<![\w+]|\d[ .-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?|\d{2,4}[ .-])\d{3,4}[ .-]\d{3,5}(?![\w-]|[ .-]\d)/g,
     valid: phoneDigits,
+    needs: 'digit',
   },
   // International numbers written in short groups (+33 1 42 68 53 00).
   {
     kind: 'phone',
     pattern: /(?<![\w+])\+\d{1,3}(?:[ .-]\d{1,4}){3,6}(?![\w-]|[ .-]\d)/g,
     valid: phoneDigits,
+    needs: 'digit',
   },
 ];
 
@@ -104,9 +118,15 @@ export interface PiiMatch {
   end: number;
 }
 
+const DIGIT = /\d/;
+
 export function findPii(text: string): PiiMatch[] {
   const found: PiiMatch[] = [];
+  let digit: boolean | undefined;
   for (const d of DETECTORS) {
+    if (d.needs === 'digit') {
+      if (!(digit ??= DIGIT.test(text))) continue;
+    } else if (d.needs !== undefined && !text.includes(d.needs)) continue;
     d.pattern.lastIndex = 0;
     for (const m of text.matchAll(d.pattern)) {
       if (d.valid && !d.valid(m[0])) continue;

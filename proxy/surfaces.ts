@@ -17,6 +17,7 @@ import {
 } from '../providers/openai.js';
 import type { ChatRequest, ChatResponse, StreamEvent } from '../providers/types.js';
 import type { Surface } from './errors.js';
+import { isPlainAnthropicMessages, isPlainOpenAiChat } from './plain-body.js';
 
 export interface StreamEncoder {
   encode(e: StreamEvent): string;
@@ -26,6 +27,8 @@ export interface StreamEncoder {
 export interface SurfaceCodec {
   surface: Surface;
   schema: ZodType;
+  /** The common shape, which the schema accepts unchanged: validated without zod. */
+  isPlain(body: Record<string, unknown>): boolean;
   decode(body: unknown): ChatRequest;
   encodeResponse(r: ChatResponse, model: string, usage: CostedUsage): unknown;
   streamEncoder(model: string, includeUsage: boolean): StreamEncoder;
@@ -34,6 +37,7 @@ export interface SurfaceCodec {
 export const openAiSurface: SurfaceCodec = {
   surface: 'openai',
   schema: OpenAiChatRequestSchema,
+  isPlain: isPlainOpenAiChat,
   decode: (b) => decodeOpenAiRequest(b as OpenAiChatRequest),
   encodeResponse: encodeOpenAiResponse,
   streamEncoder: openAiStreamEncoder,
@@ -42,6 +46,7 @@ export const openAiSurface: SurfaceCodec = {
 export const anthropicSurface: SurfaceCodec = {
   surface: 'anthropic',
   schema: AnthropicMessagesRequestSchema,
+  isPlain: isPlainAnthropicMessages,
   decode: (b) => decodeAnthropicRequest(b as AnthropicMessagesRequest),
   encodeResponse: encodeAnthropicResponse,
   streamEncoder: (model) => anthropicStreamEncoder(model),

@@ -1,6 +1,7 @@
-// Provider codecs that the rehearsal server cannot play (Gemini), checked against the payload
-// shapes of Google's generateContent documentation, and the offline setup where the rehearsal
-// server is the only provider.
+// The Gemini codec checked against the payload shapes of Google's generateContent documentation,
+// for what the rehearsal server does not produce (thoughts, cached and blocked prompts, safety
+// stops; end to end through the rehearsal Gemini endpoint in google.test.ts), and the offline
+// setup where the rehearsal server is the only provider.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGoogleResponse, encodeGoogleRequest, googleStreamDecoder } from '../../providers/google.js';
 import { costOf } from '../../providers/models.js';
@@ -48,7 +49,7 @@ describe('Gemini codec', () => {
       {
         role: 'user',
         parts: [
-          { functionResponse: { name: 'weather', response: { content: 'sunny' } } },
+          { functionResponse: { name: 'weather', response: { output: 'sunny' } } },
           { text: 'and tomorrow?' },
         ],
       },
@@ -56,12 +57,69 @@ describe('Gemini codec', () => {
     expect(body.tools).toEqual([
       {
         functionDeclarations: [
-          { name: 'weather', description: 'forecast', parameters: req.tools[0]!.parameters },
+          { name: 'weather', description: 'forecast', parametersJsonSchema: req.tools[0]!.parameters },
         ],
       },
     ]);
     expect(body.toolConfig).toEqual({ functionCallingConfig: { mode: 'AUTO' } });
     expect(body.generationConfig).toEqual({ maxOutputTokens: 200, temperature: 0.2 });
+  });
+
+  it('sends a failed tool result under "error" and never an empty model turn', () => {
+    const body = encodeGoogleRequest({
+      ...req,
+      messages: [
+        { role: 'user', text: 'go' },
+        { role: 'assistant', text: '' },
+        {
+          role: 'assistant',
+          text: '',
+          toolCalls: [{ id: 'call_9', name: 'files.read', arguments: '{"path":"a"}' }],
+        },
+        { role: 'tool', toolCallId: 'call_9', text: 'ENOENT', isError: true },
+      ],
+    });
+    expect(body.contents).toEqual([
+      { role: 'user', parts: [{ text: 'go' }] },
+      { role: 'model', parts: [{ functionCall: { name: 'files.read', args: { path: 'a' } } }] },
+      { role: 'user', parts: [{ functionResponse: { name: 'files.read', response: { error: 'ENOENT' } } }] },
+    ]);
+  });
+
+  it('counts thinking tokens as output, leaves thought parts out of the answer, and mints call ids other providers accept', () => {
+    const r = decodeGoogleResponse({
+      candidates: [
+        {
+          content: {
+            parts: [
+              { text: 'planning…', thought: true },
+              { text: 'Calling.' },
+              { functionCall: { name: 'files.read', args: {} } },
+              { functionCall: { name: 'files.read', args: { path: 'b' } } },
+            ],
+          },
+          finishReason: 'STOP',
+        },
+      ],
+      usageMetadata: { promptTokenCount: 100, candidatesTokenCount: 10, thoughtsTokenCount: 250 },
+    });
+    expect(r.text).toBe('Calling.');
+    expect(r.usage).toEqual({ input: 100, output: 260, cacheRead: 0, cacheWrite: 0 });
+    const again = decodeGoogleResponse({
+      candidates: [{ content: { parts: [{ functionCall: { name: 'files.read', args: {} } }] } }],
+    });
+    const ids = [...r.toolCalls, ...again.toolCalls].map((t) => t.id);
+    expect(new Set(ids).size).toBe(3);
+    // Anthropic's tool_use id pattern; a function name may hold dots or colons.
+    for (const id of ids) expect(id).toMatch(/^[a-zA-Z0-9_-]+$/);
+  });
+
+  it('maps safety stops and a blocked prompt to content_filter', () => {
+    expect(decodeGoogleResponse({ candidates: [{ finishReason: 'PROHIBITED_CONTENT' }] }).finish).toBe(
+      'content_filter',
+    );
+    expect(decodeGoogleResponse({ promptFeedback: { blockReason: 'SAFETY' } }).finish).toBe('content_filter');
+    expect(decodeGoogleResponse({ candidates: [{ finishReason: 'MAX_TOKENS' }] }).finish).toBe('length');
   });
 
   it('decodes a response with exclusive usage buckets (cached tokens out of input)', () => {

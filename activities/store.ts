@@ -6,6 +6,7 @@ import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import * as s from '../drizzle/schema.js';
 import type { IntentInput, PlannedTaskInput, PlanResult, Usage } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
+import { tenantOfIntent } from './tenant.js';
 
 export interface IntentPatch {
   intentId: string;
@@ -106,6 +107,7 @@ export function createStoreActivities({ db }: ActivityDeps) {
         .insert(s.tasks)
         .values({
           id: `${p.intentId}-${p.task.id}`,
+          tenantId: tenantOfIntent(p.intentId),
           intentId: p.intentId,
           swarmId: p.intentId,
           key: p.task.id,
@@ -145,7 +147,12 @@ export function createStoreActivities({ db }: ActivityDeps) {
       await db.transaction(async (tx) => {
         const [swarm] = await tx
           .insert(s.swarms)
-          .values({ id: p.intentId, intentId: p.intentId, plan: stored })
+          .values({
+            id: p.intentId,
+            tenantId: tenantOfIntent(p.intentId),
+            intentId: p.intentId,
+            plan: stored,
+          })
           .onConflictDoNothing()
           .returning({ tenantId: s.swarms.tenantId });
         if (swarm)
@@ -170,6 +177,7 @@ export function createStoreActivities({ db }: ActivityDeps) {
             .insert(s.tasks)
             .values({
               id: `${p.intentId}-${task.id}`,
+              tenantId: tenantOfIntent(p.intentId),
               intentId: p.intentId,
               swarmId: p.intentId,
               key: task.id,
@@ -247,6 +255,7 @@ export function createStoreActivities({ db }: ActivityDeps) {
         .insert(s.agentSessions)
         .values({
           id: p.sessionId,
+          tenantId: tenantOfIntent(p.intentId),
           intentId: p.intentId,
           taskId: p.taskId,
           workflowId: p.workflowId,

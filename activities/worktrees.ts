@@ -15,9 +15,13 @@ import {
 } from '../worktrees/index.js';
 import type { CleanupPolicy } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
+import { tenantOfIntent } from './tenant.js';
 
 export interface WorktreeSpec {
   sessionId: string;
+  /** Whose worktree it is: given for a manual one; a session's comes from its intent. */
+  tenantId?: string;
+  intentId?: string;
   repoPath: string;
   path: string;
   branch: string;
@@ -79,6 +83,7 @@ export function createWorktreeActivities({ db, config }: ActivityDeps) {
           .insert(s.worktrees)
           .values({
             id: spec.sessionId,
+            tenantId: spec.tenantId ?? tenantOfIntent(spec.intentId),
             sessionId: spec.sessionId,
             repoPath: spec.repoPath,
             path: target,

@@ -3,10 +3,12 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { createProxyRuntime, type ProxyRuntime } from '../proxy/runtime.js';
 import { proxyRoutes } from '../proxy/routes.js';
+import { requireAuth } from './auth.js';
 import type { ApiDeps } from './context.js';
 import { errorResponse, onError } from './errors.js';
 import { createApiMetrics } from './metrics/index.js';
 import { openApiRoutes } from './openapi/routes.js';
+import { authRoutes } from './routes/auth.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { intentRoutes } from './routes/intents.js';
@@ -22,6 +24,8 @@ export function createApp(
   proxy: ProxyRuntime = createProxyRuntime(deps.config, deps.database),
 ) {
   const metrics = createApiMetrics(deps, proxy);
+  const auth = requireAuth(deps.database.db, proxy.settings.jwtSecret);
+  const publicDocs = new Set(deps.config.api.publicDocs ? ['/api/v1/openapi.json', '/api/v1/docs'] : []);
   const app = new Hono()
     .use('*', metrics.middleware)
     .use(
@@ -32,7 +36,11 @@ export function createApp(
       }),
     )
     .route('/health', healthRoutes(deps))
+    // Closed by default: everything but /health (and /proxy, which checks its own keys).
+    .use('/metrics', auth)
+    .use('/api/*', (c, next) => (publicDocs.has(c.req.path) ? next() : auth(c, next)))
     .route('/metrics', metricsRoutes(metrics))
+    .route('/api/v1/auth', authRoutes(deps))
     .route('/api/v1/intents', intentRoutes(deps))
     .route('/api/v1/roles', roleRoutes())
     .route('/api/v1/agents', sessionRoutes(deps))

@@ -2,13 +2,16 @@
 // (intent_id, session_id, kinds, after; or a Last-Event-ID header), checked before the upgrade so
 // a bad filter is a plain 400 JSON answer. Each event is one JSON text message carrying its `id`;
 // `{"type":"caught_up","last_id":N}` says the stored events have all been sent. To resume, open
-// a new socket with `?after=<the last id received>`.
+// a new socket with `?after=<the last id received>`. The socket needs a key of scope read like
+// the rest of the API: `Authorization: Bearer …` or, for browsers (which cannot set headers on a
+// WebSocket), `?access_token=…`; it sees its own tenant's events only.
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { DashError } from '../core/errors.js';
 import { followEvents, type EventFilter, type EventPosition } from '../core/events.js';
 import type { Database } from '../drizzle/client.js';
+import { authorize } from './auth.js';
 import { closeEventStreams, EventQuery, heartbeatMs, resolveEventStream } from './routes/events.js';
 
 export const EVENTS_SOCKET_PATH = '/events';
@@ -19,7 +22,10 @@ export interface EventSocket {
 }
 
 /** Serves the /events WebSocket on `server`; other upgrade requests are refused with a 404. */
-export function attachEventSocket(server: Server, deps: { database: Database }): EventSocket {
+export function attachEventSocket(
+  server: Server,
+  deps: { database: Database; jwtSecret: string | undefined },
+): EventSocket {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     void upgrade(req, socket, head).catch((err: unknown) => {
@@ -31,6 +37,15 @@ export function attachEventSocket(server: Server, deps: { database: Database }):
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== EVENTS_SOCKET_PATH)
       return refuse(socket, 404, 'route_not_found', `No WebSocket at ${url.pathname}; use /events.`);
+    const token = url.searchParams.get('access_token') ?? undefined;
+    url.searchParams.delete('access_token');
+    const auth = await authorize(
+      deps.database.db,
+      deps.jwtSecret,
+      bearerOf(req.headers.authorization) ?? token,
+      'read',
+    );
+    if ('status' in auth) return refuse(socket, auth.status, auth.code, auth.message, auth.details);
     const parsed = EventQuery.safeParse(Object.fromEntries(url.searchParams));
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
@@ -48,6 +63,7 @@ export function attachEventSocket(server: Server, deps: { database: Database }):
       const header = req.headers['last-event-id'];
       stream = await resolveEventStream(
         deps.database,
+        auth.tenantId,
         parsed.data,
         Array.isArray(header) ? header[0] : header,
       );
@@ -107,8 +123,19 @@ export function attachEventSocket(server: Server, deps: { database: Database }):
 
 function refuse(socket: Duplex, status: number, code: string, message: string, details?: unknown) {
   const body = JSON.stringify({ error: { code, message, ...(details !== undefined && { details }) } });
-  const reason = { 400: 'Bad Request', 404: 'Not Found', 500: 'Internal Server Error' }[status] ?? 'Error';
+  const reason =
+    {
+      400: 'Bad Request',
+      401: 'Unauthorized',
+      403: 'Forbidden',
+      404: 'Not Found',
+      500: 'Internal Server Error',
+    }[status] ?? 'Error';
+  const challenge = status === 401 ? 'WWW-Authenticate: Bearer realm="dash"\r\n' : '';
   socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${challenge}Connection: close\r\n\r\n${body}`,
   );
 }
+
+const bearerOf = (header: string | undefined) =>
+  header?.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : undefined;

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { createApp } from '../api/app.js';
+import { mintVirtualKey } from '../proxy/auth.js';
 import { loadConfig, type LlmSettings } from '../core/config.js';
 import { openDatabase } from '../drizzle/client.js';
 import { startRehearsalServer } from '../rehearsal/server.js';
@@ -44,6 +45,12 @@ export async function startBenchStack(opts: { scenarios: Scenario[]; maxSessions
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection });
   const app = createApp({ database, temporal: client, config, llmKind: 'rehearsal' });
+  // The API is closed by default; the bench calls it like any integration, with a key.
+  const { key: apiKey } = await mintVirtualKey(database.db, {
+    userId: 'bench',
+    name: 'bench',
+    scope: 'write',
+  });
   const { worker, connection: native } = await createDashWorker({
     address: temporal.address,
     namespace: 'default',
@@ -65,6 +72,7 @@ export async function startBenchStack(opts: { scenarios: Scenario[]; maxSessions
     database,
     client,
     app,
+    apiKey,
     async stop() {
       worker.shutdown();
       await running;

@@ -92,7 +92,7 @@ try {
     const t1 = performance.now();
     const res = await app.request('/api/v1/intents', {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${bench.apiKey}` },
       body: JSON.stringify({ intent: 'bench intent', repo: repo2 }),
     });
     const { id } = (await res.json()) as { id: string };

@@ -120,7 +120,7 @@ async function startIntent(text: string) {
   const t0 = performance.now();
   const res = await app.request('/api/v1/intents', {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${bench.apiKey}` },
     body: JSON.stringify({
       intent: text,
       repo,

@@ -25,6 +25,10 @@ const EnvSchema = z.object({
   DASH_TEMPORAL_UI_URL: optionalString,
   DASH_TEMPORAL_CLI: optionalString,
   DASH_TASK_QUEUE: z.string().default('dash-orchestrator'),
+  /** The CLI's and SDK's key for the control API; unset, the CLI reads the stack's local admin key. */
+  DASH_API_KEY: optionalString,
+  /** Serve /api/v1/openapi.json and /api/v1/docs without a key (off: they need one like the rest). */
+  DASH_PUBLIC_DOCS: z.enum(['on', 'off']).default('off'),
   DASH_WORKTREE_ROOT: optionalString,
   DASH_WORKTREE_SHARED: z.string().optional(),
   DASH_AGENT_COMMAND: optionalString,
@@ -47,8 +51,12 @@ const EnvSchema = z.object({
     .positive()
     .default(60 * 60_000),
   DASH_OPENCLAW_MAX_SESSIONS: z.coerce.number().int().positive().optional(),
-  /** Agents' model traffic: through Dash's LLM proxy with a key per session, or straight to the provider. */
-  DASH_AGENT_PROXY: z.enum(['on', 'off']).default('off'),
+  /**
+   * Agents' model traffic: through Dash's LLM proxy with a key per session (`on`), or straight to
+   * the provider (`off`). `auto`: through the proxy where the process serves it itself and it can
+   * route the agents' model (the embedded stack, stack/agent-proxy.ts); elsewhere direct.
+   */
+  DASH_AGENT_PROXY: z.enum(['on', 'off', 'auto']).default('auto'),
   DASH_SWARM_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(8),
   DASH_MAX_FIX_ATTEMPTS: z.coerce.number().int().min(0).max(10).default(2),
   DASH_GATE_COMMAND: optionalString,
@@ -68,7 +76,7 @@ export type DashEnv = z.infer<typeof EnvSchema>;
 
 export interface DashConfig {
   home: string;
-  api: { host: string; port: number; url: string };
+  api: { host: string; port: number; url: string; key: string | undefined; publicDocs: boolean };
   databaseUrl: string | undefined;
   temporal: {
     /** Set when the user points Dash at an existing cluster; then Dash starts no server. */
@@ -90,7 +98,15 @@ export interface DashConfig {
   worktreeTtlMs: number;
   rehearsalPort: number;
   llm: LlmSettings;
-  agent: { heartbeatTimeoutMs: number; timeoutMs: number; maxSessions: number; viaProxy: boolean };
+  agent: {
+    heartbeatTimeoutMs: number;
+    timeoutMs: number;
+    maxSessions: number;
+    /** Agents call models through the proxy (decided from `proxyMode` where the proxy runs). */
+    viaProxy: boolean;
+    /** DASH_AGENT_PROXY as set: `auto` lets the embedded stack turn `viaProxy` on. */
+    proxyMode: 'on' | 'off' | 'auto';
+  };
   /**
    * How a swarm runs: sessions at once, how often a failing acceptance check goes back to its
    * agent, and the repository's test command run on every merge (the gate).
@@ -135,7 +151,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashConfig {
     e.DASH_API_URL ?? `http://${e.DASH_HOST === '0.0.0.0' ? '127.0.0.1' : e.DASH_HOST}:${e.DASH_PORT}`;
   return {
     home,
-    api: { host: e.DASH_HOST, port: e.DASH_PORT, url: apiUrl.replace(/\/$/, '') },
+    api: {
+      host: e.DASH_HOST,
+      port: e.DASH_PORT,
+      url: apiUrl.replace(/\/$/, ''),
+      key: e.DASH_API_KEY,
+      publicDocs: e.DASH_PUBLIC_DOCS === 'on',
+    },
     databaseUrl: e.DASH_DATABASE_URL,
     temporal: {
       externalAddress: e.DASH_TEMPORAL_ADDRESS,
@@ -162,6 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashConfig {
       timeoutMs: e.DASH_AGENT_TIMEOUT_MS,
       maxSessions: e.DASH_OPENCLAW_MAX_SESSIONS ?? e.DASH_MAX_AGENT_SESSIONS ?? 50,
       viaProxy: e.DASH_AGENT_PROXY === 'on',
+      proxyMode: e.DASH_AGENT_PROXY,
     },
     proxy: resolveProxySettings(e),
     swarm: {

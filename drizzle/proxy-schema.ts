@@ -12,6 +12,9 @@ import {
   timestamp,
 } from 'drizzle-orm/pg-core';
 
+export const keyScopes = ['proxy', 'read', 'write', 'admin'] as const;
+export type KeyScope = (typeof keyScopes)[number];
+
 export const proxyKeys = pgTable(
   'proxy_keys',
   {
@@ -21,6 +24,11 @@ export const proxyKeys = pgTable(
     /** The first characters of the secret, to recognise a key in lists without revealing it. */
     prefix: text('prefix').notNull(),
     name: text('name'),
+    /**
+     * What the key may do: `proxy` (LLM calls only: agents' per-session keys) or, for people and
+     * integrations, `read` < `write` < `admin` on the control API (each also calls the proxy).
+     */
+    scope: text('scope').$type<KeyScope>().notNull().default('proxy'),
     tenantId: text('tenant_id').notNull().default('default'),
     userId: text('user_id').notNull(),
     sessionId: text('session_id'),

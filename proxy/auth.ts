@@ -7,12 +7,14 @@ import { and, eq, isNull } from 'drizzle-orm';
 import { verify } from 'hono/jwt';
 import { z } from 'zod';
 import type { Db } from '../drizzle/client.js';
-import { proxyKeys } from '../drizzle/proxy-schema.js';
+import { keyScopes, proxyKeys, type KeyScope } from '../drizzle/proxy-schema.js';
 import { ProxyError } from './errors.js';
 
 export interface Principal {
   authKind: 'virtual_key' | 'jwt';
   keyId: string;
+  /** `proxy` keys only call models; `read`/`write`/`admin` also reach the control API. */
+  scope: KeyScope;
   tenantId: string;
   userId: string;
   sessionId: string | null;
@@ -33,6 +35,7 @@ export const MintKeySchema = z
     tenantId: z.string().min(1).default('default'),
     userId: z.string().min(1),
     name: z.string().optional(),
+    scope: z.enum(keyScopes).default('proxy'),
     sessionId: z.string().optional(),
     swarmId: z.string().optional(),
     intentId: z.string().optional(),
@@ -66,6 +69,7 @@ export async function mintVirtualKey(db: Db, input: MintKeyInput): Promise<Minte
     keyHash: sha256(key),
     prefix,
     name: v.name ?? null,
+    scope: v.scope,
     tenantId: v.tenantId,
     userId: v.userId,
     sessionId: v.sessionId ?? null,
@@ -104,6 +108,8 @@ const JwtClaims = z.object({
   sub: z.string().min(1),
   exp: z.number(),
   tenant: z.string().min(1).default('default'),
+  /** A token without a scope may read, not change anything. */
+  scope: z.enum(keyScopes).default('read'),
   jti: z.string().optional(),
   session_id: z.string().optional(),
   swarm_id: z.string().optional(),
@@ -145,6 +151,7 @@ async function virtualKey(db: Db, token: string): Promise<Principal> {
         ? {
             authKind: 'virtual_key',
             keyId: row.id,
+            scope: row.scope,
             tenantId: row.tenantId,
             userId: row.userId,
             sessionId: row.sessionId,
@@ -181,6 +188,7 @@ async function jwt(token: string, secret: string): Promise<Principal> {
   return {
     authKind: 'jwt',
     keyId: `jwt:${c.jti ?? c.sub}`,
+    scope: c.scope,
     tenantId: c.tenant,
     userId: c.sub,
     sessionId: c.session_id ?? null,

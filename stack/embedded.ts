@@ -8,6 +8,8 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Runtime } from '@temporalio/worker';
 import { createApp } from '../api/app.js';
 import { attachEventSocket } from '../api/events-socket.js';
+import { ensureLocalAdminKey } from '../api/local-key.js';
+import { localKeyFile } from '../core/local-key.js';
 import type { DashConfig } from '../core/config.js';
 import { reconcileOrphanWorktrees } from '../activities/worktrees.js';
 import { ensureReaperSchedule } from '../core/schedules.js';
@@ -16,6 +18,7 @@ import { openDatabase } from '../drizzle/client.js';
 import { findTemporalCli } from '../temporal-dev/cli-binary.js';
 import { startDevServer, type DevServer } from '../temporal-dev/dev-server.js';
 import { createDashWorker } from '../workers/worker.js';
+import { embeddedProxyConfig } from './agent-proxy.js';
 import { resolveLlm } from './llm.js';
 import { clearStackState, killStaleTemporal, writeStackState } from './state.js';
 
@@ -67,6 +70,8 @@ export async function startEmbeddedStack(
     }
     const { llm, rehearsal } = await resolveLlm(config, log);
     if (rehearsal) cleanups.push(() => rehearsal.close());
+    // This stack serves the proxy, so its agents go through it unless DASH_AGENT_PROXY=off.
+    const stackConfig = embeddedProxyConfig(config, llm, rehearsal, log);
 
     const database = await openDatabase({ url: config.databaseUrl, dataDir: path.join(config.home, 'data') });
     cleanups.push(() => database.close());
@@ -87,7 +92,7 @@ export async function startEmbeddedStack(
       address: temporalAddress,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      deps: { db: database.db, config, llm, temporal: client },
+      deps: { db: database.db, config: stackConfig, llm, temporal: client },
       maxConcurrentAgentSessions: config.agent.maxSessions,
     });
     const done = worker.run();
@@ -97,11 +102,16 @@ export async function startEmbeddedStack(
       await connection.close();
     });
 
-    const app = createApp({ database, temporal: client, config, llmKind: llm.kind });
+    if (await ensureLocalAdminKey(database.db, config))
+      log(`Made a local admin key for the API in ${localKeyFile(config)} (the CLI uses it).`);
+    const app = createApp({ database, temporal: client, config: stackConfig, llmKind: llm.kind });
     const server = await listen(app.fetch, config.api.host, config.api.port);
     cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
     // The /events WebSocket; its sockets close before the server (cleanups run in reverse).
-    const eventSocket = attachEventSocket(server as Server, { database });
+    const eventSocket = attachEventSocket(server as Server, {
+      database,
+      jwtSecret: config.proxy.jwtSecret,
+    });
     cleanups.push(() => eventSocket.close());
     const apiUrl = `http://${config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host}:${config.api.port}`;
     writeStackState(config.home, {

@@ -366,6 +366,7 @@ export async function AgentSessionWorkflow(input: SessionInput): Promise<Session
     if (!prepared) {
       const worktree = await quick.createWorktree({
         sessionId: input.sessionId,
+        intentId: input.intentId,
         repoPath: input.repoPath,
         path: `${input.worktreeRoot}/${input.intentId}/${input.taskKey}`,
         branch: input.branch,

@@ -3,7 +3,11 @@
 // them (`io: 'input'`: fields with defaults are optional), replies as the API sends them.
 import { z } from 'zod';
 import { ErrorBody } from './responses.js';
+import { requiredScope } from '../auth.js';
 import { routes, type RouteDoc } from './registry.js';
+
+/** Health probes answer without a key. */
+const isOpen = (route: Pick<RouteDoc, 'path'>) => route.path.startsWith('/health');
 
 type JsonSchema = Record<string, unknown>;
 
@@ -42,6 +46,10 @@ function errorStatuses(route: RouteDoc): Map<number, string[]> {
   if (route.params || route.query || route.body) add(400, ['validation_failed']);
   if (route.body) add(400, ['malformed_json']);
   if (route.body && route.path.startsWith('/api/')) add(413, ['body_too_large']);
+  if (!isOpen(route)) {
+    add(401, ['unauthorized']);
+    add(403, ['forbidden']);
+  }
   for (const [status, codes] of Object.entries(route.errors ?? {})) add(Number(status), codes);
   return out;
 }
@@ -82,6 +90,9 @@ function operation(route: RouteDoc) {
   return {
     operationId: operationId(route),
     tags: [route.tag],
+    ...(isOpen(route)
+      ? { security: [] }
+      : { 'x-required-scope': requiredScope(route.method.toUpperCase(), route.path) }),
     summary: route.summary,
     ...(route.description && { description: route.description }),
     ...(params.length > 0 && { parameters: params }),
@@ -111,7 +122,11 @@ export function openApiDocument(): Record<string, unknown> {
       description:
         'Every error has the shape `{"error": {"code", "message", "details"?}}` with a stable code. ' +
         'The LLM proxy (`/proxy/v1/chat/completions`, `/proxy/v1/messages`, `/proxy/v1/models`) speaks ' +
-        "the OpenAI and Anthropic wire formats and is described in the repository's proxy/README.md.",
+        "the OpenAI and Anthropic wire formats and is described in the repository's proxy/README.md. " +
+        'Every route but /health needs a bearer token: a Dash API key (`dash auth key create`) or a JWT ' +
+        'signed with DASH_JWT_SECRET. Reading needs scope `read`, any change `write`, keys and ' +
+        '/metrics `admin` (each operation names its `x-required-scope`); every reply is confined to ' +
+        "the caller's tenant.",
       license: { name: 'MIT', identifier: 'MIT' },
     },
     tags: [
@@ -121,12 +136,23 @@ export function openApiDocument(): Record<string, unknown> {
       { name: 'roles', description: 'Agent roles and their tools' },
       { name: 'usage', description: 'Token and cost reports' },
       { name: 'events', description: 'The live event log' },
+      { name: 'auth', description: 'The caller and API keys' },
       { name: 'health', description: 'Probes' },
       { name: 'metrics', description: 'Prometheus' },
       { name: 'reference', description: 'This document' },
     ],
+    security: [{ bearerAuth: [] }],
     paths,
-    components: { schemas: { Error: jsonSchema(ErrorBody, 'output') } },
+    components: {
+      schemas: { Error: jsonSchema(ErrorBody, 'output') },
+      securitySchemes: {
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A Dash API key (dash_sk_…) or an HS256 JWT with sub, exp, tenant and scope claims.',
+        },
+      },
+    },
   };
   return built;
 }

@@ -2,6 +2,7 @@
 // the route files, so the document cannot drift from the validation), its reply and its errors.
 // tests/api/openapi.test.ts fails when a route mounted on the app is missing here.
 import { z } from 'zod';
+import * as auth from '../routes/auth.js';
 import { EventQuery } from '../routes/events.js';
 import * as intents from '../routes/intents.js';
 import * as sessions from '../routes/sessions.js';
@@ -10,7 +11,7 @@ import * as worktrees from '../routes/worktrees.js';
 import * as r from './responses.js';
 
 export interface RouteDoc {
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'delete';
   /** OpenAPI style: `{id}`, not Hono's `:id`. */
   path: string;
   tag: string;
@@ -354,6 +355,43 @@ export const routes: RouteDoc[] = [
     query: EventQuery,
     ok: { status: 200, description: 'The event stream', contentType: 'text/event-stream' },
     errors: { 404: ['intent_not_found', 'agent_not_found'] },
+  },
+  // Auth: the caller, and the tenant's API keys (admin).
+  {
+    method: 'get',
+    path: '/api/v1/auth/whoami',
+    tag: 'auth',
+    summary: "The caller: tenant, user and the key's scope",
+    ok: json(200, 'The caller', r.Whoami),
+  },
+  {
+    method: 'post',
+    path: '/api/v1/auth/keys',
+    tag: 'auth',
+    summary: 'Create an API key in your tenant; its secret is in the reply, and only there',
+    body: auth.CreateKey,
+    ok: json(201, 'The key, with its secret in `key`', r.ApiKeyCreated),
+  },
+  {
+    method: 'get',
+    path: '/api/v1/auth/keys',
+    tag: 'auth',
+    summary: "The tenant's API keys (never their secrets), newest first",
+    query: auth.ListKeys,
+    ok: json(200, 'A page of keys', r.pageOf(r.ApiKey)),
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/auth/keys/{id}',
+    tag: 'auth',
+    summary: 'Revoke a key: it stops working at once on this API process, within 5 s on others',
+    params: auth.KeyId,
+    ok: json(
+      200,
+      'Revoked (`was_revoked`: it already was)',
+      z.object({ id: z.string(), revoked: z.boolean(), was_revoked: z.boolean() }).strict(),
+    ),
+    errors: { 404: ['key_not_found'] },
   },
   // This document.
   {

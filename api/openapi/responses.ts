@@ -197,3 +197,31 @@ export const Ready = z
     temporal_ui: z.string(),
   })
   .strict();
+
+const scope = z.enum(['proxy', 'read', 'write', 'admin']);
+
+export const Whoami = z
+  .object({
+    tenant: z.string(),
+    user: z.string(),
+    scope,
+    auth: z.enum(['api_key', 'jwt']),
+    key_id: z.string().nullable(),
+  })
+  .strict();
+
+export const ApiKey = z
+  .object({
+    id: z.string(),
+    prefix: z.string(),
+    name: z.string().nullable(),
+    scope,
+    tenant: z.string(),
+    user: z.string(),
+    created_at: z.string(),
+    expires_at: z.string().nullable(),
+    revoked_at: z.string().nullable(),
+  })
+  .strict();
+
+export const ApiKeyCreated = ApiKey.extend({ key: z.string() }).strict();

@@ -2,7 +2,7 @@
 // position (`Last-Event-ID`, or `?after=`), then new ones as they are written; each message's
 // `id:` is the event id, so a reconnecting EventSource resumes exactly where it stopped.
 // The WebSocket twin at /events (api/events-socket.ts) takes the same query.
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
@@ -18,6 +18,7 @@ import type { Database } from '../../drizzle/client.js';
 import * as s from '../../drizzle/schema.js';
 import type { ApiDeps } from '../context.js';
 import { validate } from '../validate.js';
+import { tenantOf, type AuthEnv } from '../auth.js';
 
 const EVENT_ID = /^\d{1,15}$/;
 
@@ -66,6 +67,7 @@ export type EventQuery = z.infer<typeof EventQuery>;
  */
 export async function resolveEventStream(
   database: Database,
+  tenantId: string,
   query: EventQuery,
   lastEventId: string | undefined,
 ): Promise<{ filter: EventFilter; from: EventPosition }> {
@@ -83,14 +85,14 @@ export async function resolveEventStream(
     const [row] = await db
       .select({ id: s.intents.id })
       .from(s.intents)
-      .where(eq(s.intents.id, query.intent_id));
+      .where(and(eq(s.intents.id, query.intent_id), eq(s.intents.tenantId, tenantId)));
     if (!row) throw new NotFoundError('intent', query.intent_id);
   }
   if (query.session_id) {
     const [row] = await db
       .select({ id: s.agentSessions.id })
       .from(s.agentSessions)
-      .where(eq(s.agentSessions.id, query.session_id));
+      .where(and(eq(s.agentSessions.id, query.session_id), eq(s.agentSessions.tenantId, tenantId)));
     if (!row) throw new NotFoundError('agent', query.session_id);
   }
   const from = await positionOf(db, after);
@@ -99,7 +101,7 @@ export async function resolveEventStream(
       after,
     });
   return {
-    filter: { intentId: query.intent_id, sessionId: query.session_id, kinds: query.kinds },
+    filter: { tenantId, intentId: query.intent_id, sessionId: query.session_id, kinds: query.kinds },
     from,
   };
 }
@@ -116,9 +118,10 @@ export function closeEventStreams(): void {
 }
 
 export function eventRoutes(deps: ApiDeps) {
-  return new Hono().get('/', validate('query', EventQuery), async (c) => {
+  return new Hono<AuthEnv>().get('/', validate('query', EventQuery), async (c) => {
     const { filter, from } = await resolveEventStream(
       deps.database,
+      tenantOf(c),
       c.req.valid('query'),
       c.req.header('last-event-id'),
     );

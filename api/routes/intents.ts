@@ -18,6 +18,7 @@ import {
 } from '../../workflows/intent-workflow.js';
 import type { IntentInput, PlanResult } from '../../workflows/types.js';
 import { DashIntentId, DashKind } from '../../workflows/search-attributes.js';
+import { tenantOf, type AuthEnv } from '../auth.js';
 import type { ApiDeps } from '../context.js';
 import { afterCursor, newestFirst, pageOf, pageParams } from '../cursor.js';
 import { storable, validate } from '../validate.js';
@@ -125,13 +126,17 @@ export function intentRoutes(deps: ApiDeps) {
     completed_at: row.completedAt?.toISOString() ?? null,
   });
 
-  const find = async (id: string) => {
-    const [row] = await db.select().from(s.intents).where(eq(s.intents.id, id));
+  /** Another tenant's intent is answered exactly like one that does not exist. */
+  const find = async (tenantId: string, id: string) => {
+    const [row] = await db
+      .select()
+      .from(s.intents)
+      .where(and(eq(s.intents.id, id), eq(s.intents.tenantId, tenantId)));
     if (!row) throw new NotFoundError('intent', id);
     return row;
   };
 
-  return new Hono()
+  return new Hono<AuthEnv>()
     .post('/', validate('json', CreateIntent), async (c) => {
       const body = c.req.valid('json');
       const repo = await inspectRepo(body.repo, body.base_branch);
@@ -140,6 +145,7 @@ export function intentRoutes(deps: ApiDeps) {
         .insert(s.intents)
         .values({
           id,
+          tenantId: tenantOf(c),
           text: body.intent,
           repoPath: repo.path,
           baseBranch: repo.baseBranch,
@@ -203,15 +209,20 @@ export function intentRoutes(deps: ApiDeps) {
       const rows = await db
         .select()
         .from(s.intents)
-        .where(and(q.status ? eq(s.intents.status, q.status) : undefined, afterCursor(s.intents, q.cursor)))
+        .where(
+          and(
+            eq(s.intents.tenantId, tenantOf(c)),
+            q.status ? eq(s.intents.status, q.status) : undefined,
+            afterCursor(s.intents, q.cursor),
+          ),
+        )
         .orderBy(...newestFirst(s.intents))
         .limit(q.limit + 1);
       return c.json(pageOf(rows, q.limit, present));
     })
     .post('/:id/retry', validate('param', IntentId), async (c) => {
       const { id } = c.req.valid('param');
-      const [row] = await db.select().from(s.intents).where(eq(s.intents.id, id));
-      if (!row) throw new NotFoundError('intent', id);
+      const row = await find(tenantOf(c), id);
       if (!['failed', 'budget_exceeded', 'cancelled'].includes(row.status))
         throw new DashError(
           'intent_not_retryable',
@@ -256,7 +267,7 @@ export function intentRoutes(deps: ApiDeps) {
       );
     })
     .post('/:id/reset', validate('param', IntentId), validate('json', ResetIntent), async (c) => {
-      const row = await find(c.req.valid('param').id);
+      const row = await find(tenantOf(c), c.req.valid('param').id);
       const body = c.req.valid('json');
       const handle = deps.temporal.workflow.getHandle(row.workflowId);
       const { runId } = await control(() => handle.describe());
@@ -306,8 +317,7 @@ export function intentRoutes(deps: ApiDeps) {
     })
     .post('/:id/cancel', validate('param', IntentId), async (c) => {
       const { id } = c.req.valid('param');
-      const [row] = await db.select().from(s.intents).where(eq(s.intents.id, id));
-      if (!row) throw new NotFoundError('intent', id);
+      const row = await find(tenantOf(c), id);
       if (!['queued', 'planning', 'awaiting_approval', 'running', 'paused', 'merging'].includes(row.status))
         throw new DashError(
           'intent_not_running',
@@ -319,7 +329,7 @@ export function intentRoutes(deps: ApiDeps) {
       return c.json({ id, cancelling: true }, 202);
     })
     .post('/:id/approve', validate('param', IntentId), validate('json', Decision), async (c) => {
-      const row = await find(c.req.valid('param').id);
+      const row = await find(tenantOf(c), c.req.valid('param').id);
       const { reason } = c.req.valid('json');
       await control(() =>
         deps.temporal.workflow
@@ -329,7 +339,7 @@ export function intentRoutes(deps: ApiDeps) {
       return c.json({ id: row.id, approved: true }, 202);
     })
     .post('/:id/reject', validate('param', IntentId), validate('json', Decision), async (c) => {
-      const row = await find(c.req.valid('param').id);
+      const row = await find(tenantOf(c), c.req.valid('param').id);
       const { reason } = c.req.valid('json');
       await control(() =>
         deps.temporal.workflow
@@ -339,14 +349,14 @@ export function intentRoutes(deps: ApiDeps) {
       return c.json({ id: row.id, approved: false }, 202);
     })
     .post('/:id/pause', validate('param', IntentId), async (c) => {
-      const row = await find(c.req.valid('param').id);
+      const row = await find(tenantOf(c), c.req.valid('param').id);
       const r = await control(() =>
         deps.temporal.workflow.getHandle(row.workflowId).executeUpdate(pauseSwarmUpdate),
       );
       return c.json({ id: row.id, paused: true, held_sessions: r.held }, 202);
     })
     .post('/:id/resume', validate('param', IntentId), async (c) => {
-      const row = await find(c.req.valid('param').id);
+      const row = await find(tenantOf(c), c.req.valid('param').id);
       const r = await control(() =>
         deps.temporal.workflow.getHandle(row.workflowId).executeUpdate(resumeSwarmUpdate),
       );
@@ -354,8 +364,7 @@ export function intentRoutes(deps: ApiDeps) {
     })
     .get('/:id', validate('param', IntentId), async (c) => {
       const { id } = c.req.valid('param');
-      const [row] = await db.select().from(s.intents).where(eq(s.intents.id, id));
-      if (!row) throw new NotFoundError('intent', id);
+      const row = await find(tenantOf(c), id);
       const tasks = await db
         .select()
         .from(s.tasks)

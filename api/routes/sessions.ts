@@ -22,6 +22,7 @@ import {
 } from '../../workflows/agent-session-workflow.js';
 import type { RoleName, RuntimeName } from '../../workflows/types.js';
 import { startSessionWorkflow } from '../session-start.js';
+import { tenantOf, type AuthEnv } from '../auth.js';
 import type { ApiDeps } from '../context.js';
 import { afterCursor, newestFirst, pageOf, pageParams } from '../cursor.js';
 import { storable, validate } from '../validate.js';
@@ -117,8 +118,12 @@ export function sessionRoutes(deps: ApiDeps) {
     workflow_id: r.workflowId,
     web_ui_url: webUiWorkflowUrl(deps.config, r.workflowId),
   });
-  const find = async (id: string) => {
-    const [row] = await db.select().from(s.agentSessions).where(eq(s.agentSessions.id, id));
+  /** Another tenant's agent is answered exactly like one that does not exist. */
+  const find = async (tenantId: string, id: string) => {
+    const [row] = await db
+      .select()
+      .from(s.agentSessions)
+      .where(and(eq(s.agentSessions.id, id), eq(s.agentSessions.tenantId, tenantId)));
     if (!row) throw new NotFoundError('agent', id);
     return row;
   };
@@ -131,7 +136,7 @@ export function sessionRoutes(deps: ApiDeps) {
   /** Updates are refused by the workflow's validators when the session is not running. */
   const control = workflowControl('agent_not_running', 'agent');
 
-  return new Hono()
+  return new Hono<AuthEnv>()
     .post('/', validate('json', CreateAgent), async (c) => {
       const body = c.req.valid('json');
       const repo = await inspectRepo(body.repo, body.base_branch);
@@ -142,6 +147,7 @@ export function sessionRoutes(deps: ApiDeps) {
       await db.transaction(async (tx) => {
         await tx.insert(s.intents).values({
           id: intentId,
+          tenantId: tenantOf(c),
           text: body.prompt,
           repoPath: repo.path,
           baseBranch: repo.baseBranch,
@@ -151,6 +157,7 @@ export function sessionRoutes(deps: ApiDeps) {
         });
         await tx.insert(s.tasks).values({
           id,
+          tenantId: tenantOf(c),
           intentId,
           key: 'agent',
           title,
@@ -194,6 +201,7 @@ export function sessionRoutes(deps: ApiDeps) {
         .from(s.agentSessions)
         .where(
           and(
+            eq(s.agentSessions.tenantId, tenantOf(c)),
             q.status ? eq(s.agentSessions.status, q.status) : undefined,
             q.intent_id ? eq(s.agentSessions.intentId, q.intent_id) : undefined,
             afterCursor(s.agentSessions, q.cursor),
@@ -204,7 +212,7 @@ export function sessionRoutes(deps: ApiDeps) {
       return c.json(pageOf(rows, q.limit, present));
     })
     .get('/:id', validate('param', SessionId), async (c) => {
-      const row = await find(c.req.valid('param').id);
+      const row = await find(tenantOf(c), c.req.valid('param').id);
       // Live state from the workflow itself when it still runs; the row otherwise.
       const live = await deps.temporal.workflow
         .getHandle(row.workflowId)
@@ -213,7 +221,7 @@ export function sessionRoutes(deps: ApiDeps) {
       return c.json({ ...present(row), live });
     })
     .get('/:id/tree', validate('param', SessionId), async (c) => {
-      const row = await find(c.req.valid('param').id);
+      const row = await find(tenantOf(c), c.req.valid('param').id);
       const entries = await treeOf(row.id);
       if (entries.length === 0) {
         throw new DashError(
@@ -240,7 +248,7 @@ export function sessionRoutes(deps: ApiDeps) {
       });
     })
     .post('/:id/fork', validate('param', SessionId), validate('json', Fork), async (c) => {
-      const source = await find(c.req.valid('param').id);
+      const source = await find(tenantOf(c), c.req.valid('param').id);
       const body = c.req.valid('json');
       if (!source.runtimeSessionFile || !fs.existsSync(source.runtimeSessionFile)) {
         throw new DashError(
@@ -277,6 +285,7 @@ export function sessionRoutes(deps: ApiDeps) {
       const title = `Fork of ${task.key} at ${entryId}`;
       await db.insert(s.tasks).values({
         id,
+        tenantId: intent.tenantId,
         intentId: intent.id,
         swarmId: task.swarmId,
         key,
@@ -309,7 +318,7 @@ export function sessionRoutes(deps: ApiDeps) {
       );
     })
     .post('/:id/steer', validate('param', SessionId), validate('json', Steer), async (c) => {
-      const row = await find(c.req.valid('param').id);
+      const row = await find(tenantOf(c), c.req.valid('param').id);
       const { message } = c.req.valid('json');
       await control(() =>
         deps.temporal.workflow.getHandle(row.workflowId).executeUpdate(steerUpdate, { args: [message] }),
@@ -317,7 +326,7 @@ export function sessionRoutes(deps: ApiDeps) {
       return c.json({ id: row.id, queued: true }, 202);
     })
     .post('/:id/abort', validate('param', SessionId), validate('json', Abort), async (c) => {
-      const row = await find(c.req.valid('param').id);
+      const row = await find(tenantOf(c), c.req.valid('param').id);
       const { reason } = c.req.valid('json');
       await control(() =>
         deps.temporal.workflow.getHandle(row.workflowId).executeUpdate(abortUpdate, { args: [reason] }),
@@ -325,12 +334,12 @@ export function sessionRoutes(deps: ApiDeps) {
       return c.json({ id: row.id, queued: true }, 202);
     })
     .post('/:id/pause', validate('param', SessionId), validate('json', Empty), async (c) => {
-      const row = await find(c.req.valid('param').id);
+      const row = await find(tenantOf(c), c.req.valid('param').id);
       await control(() => deps.temporal.workflow.getHandle(row.workflowId).executeUpdate(pauseUpdate));
       return c.json({ id: row.id, queued: true }, 202);
     })
     .post('/:id/resume', validate('param', SessionId), validate('json', Resume), async (c) => {
-      const row = await find(c.req.valid('param').id);
+      const row = await find(tenantOf(c), c.req.valid('param').id);
       const { message } = c.req.valid('json');
       await control(() =>
         deps.temporal.workflow.getHandle(row.workflowId).executeUpdate(resumeUpdate, { args: [message] }),
@@ -338,7 +347,7 @@ export function sessionRoutes(deps: ApiDeps) {
       return c.json({ id: row.id, resumed: true }, 202);
     })
     .post('/:id/navigate', validate('param', SessionId), validate('json', Navigate), async (c) => {
-      const row = await find(c.req.valid('param').id);
+      const row = await find(tenantOf(c), c.req.valid('param').id);
       const { entry_id: entryId, summary } = c.req.valid('json');
       if (!(await treeOf(row.id)).some((e) => e.entryId === entryId))
         throw new DashError(
@@ -357,7 +366,7 @@ export function sessionRoutes(deps: ApiDeps) {
       return c.json({ id: row.id, entry_id: entryId, branch_entry_id: result.branchEntryId });
     })
     .post('/:id/compact', validate('param', SessionId), validate('json', Compact), async (c) => {
-      const row = await find(c.req.valid('param').id);
+      const row = await find(tenantOf(c), c.req.valid('param').id);
       const { instructions } = c.req.valid('json');
       const result = await control(() =>
         deps.temporal.workflow

@@ -7,6 +7,7 @@ import { proxyRequests as r } from '../../drizzle/proxy-schema.js';
 import type { ProxyRuntime } from '../../proxy/runtime.js';
 import type { ApiDeps } from '../context.js';
 import { validate } from '../validate.js';
+import { tenantOf, type AuthEnv } from '../auth.js';
 
 const dimensions = {
   tenant: r.tenantId,
@@ -58,10 +59,11 @@ export const UsageQuery = z
   .strict();
 
 export function usageRoutes(deps: ApiDeps, proxy: ProxyRuntime) {
-  return new Hono().get('/', validate('query', UsageQuery), async (c) => {
+  return new Hono<AuthEnv>().get('/', validate('query', UsageQuery), async (c) => {
     const q = c.req.valid('query');
     await proxy.audit.flush();
-    const where: SQL[] = [];
+    // A tenant sees its own spending only; `tenant=` can narrow that, never widen it.
+    const where: SQL[] = [eq(r.tenantId, tenantOf(c))];
     if (q.from) where.push(gte(r.at, new Date(q.from)));
     if (q.to) where.push(lt(r.at, new Date(q.to)));
     if (q.tenant) where.push(eq(r.tenantId, q.tenant));

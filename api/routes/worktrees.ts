@@ -9,6 +9,7 @@ import { gitStatus, inspectRepo } from '../../core/git.js';
 import * as s from '../../drizzle/schema.js';
 import type { WorktreeCreateWorkflow } from '../../workflows/worktree-create-workflow.js';
 import type { WorktreeReaperWorkflow } from '../../workflows/worktree-reaper-workflow.js';
+import { tenantOf, type AuthEnv } from '../auth.js';
 import type { ApiDeps } from '../context.js';
 import { afterCursor, newestFirst, pageOf, pageParams } from '../cursor.js';
 import { validate } from '../validate.js';
@@ -52,7 +53,16 @@ const present = (w: WorktreeRow) => ({
 
 export function worktreeRoutes(deps: ApiDeps) {
   const { db } = deps.database;
-  return new Hono()
+  /** Another tenant's worktree is answered exactly like one that does not exist. */
+  const find = async (tenantId: string, id: string) => {
+    const [row] = await db
+      .select()
+      .from(s.worktrees)
+      .where(and(eq(s.worktrees.id, id), eq(s.worktrees.tenantId, tenantId)));
+    if (!row) throw new NotFoundError('worktree', id);
+    return row;
+  };
+  return new Hono<AuthEnv>()
     .post('/', validate('json', CreateWorktree), async (c) => {
       const body = c.req.valid('json');
       const repo = await inspectRepo(body.repo, body.base_branch);
@@ -82,6 +92,7 @@ export function worktreeRoutes(deps: ApiDeps) {
               path: path.join(deps.config.worktreeRoot, 'manual', id),
               branch,
               baseSha: repo.baseSha,
+              tenantId: tenantOf(c),
             },
           ],
         },
@@ -95,7 +106,11 @@ export function worktreeRoutes(deps: ApiDeps) {
         .select()
         .from(s.worktrees)
         .where(
-          and(q.status ? eq(s.worktrees.status, q.status) : undefined, afterCursor(s.worktrees, q.cursor)),
+          and(
+            eq(s.worktrees.tenantId, tenantOf(c)),
+            q.status ? eq(s.worktrees.status, q.status) : undefined,
+            afterCursor(s.worktrees, q.cursor),
+          ),
         )
         .orderBy(...newestFirst(s.worktrees))
         .limit(q.limit + 1);
@@ -103,8 +118,7 @@ export function worktreeRoutes(deps: ApiDeps) {
     })
     .post('/:id/cleanup', validate('param', WorktreeId), async (c) => {
       const { id } = c.req.valid('param');
-      const [row] = await db.select().from(s.worktrees).where(eq(s.worktrees.id, id));
-      if (!row) throw new NotFoundError('worktree', id);
+      const row = await find(tenantOf(c), id);
       if (row.status !== 'active') {
         throw new DashError(
           'worktree_not_active',
@@ -124,9 +138,6 @@ export function worktreeRoutes(deps: ApiDeps) {
       return c.json({ id, removed: Boolean(removed), snapshot_ref: removed?.snapshotRef ?? null });
     })
     .get('/:id', validate('param', WorktreeId), async (c) => {
-      const { id } = c.req.valid('param');
-      const [row] = await db.select().from(s.worktrees).where(eq(s.worktrees.id, id));
-      if (!row) throw new NotFoundError('worktree', id);
-      return c.json(present(row));
+      return c.json(present(await find(tenantOf(c), c.req.valid('param').id)));
     });
 }

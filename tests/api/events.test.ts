@@ -1,21 +1,18 @@
 // The live event stream end to end: a real swarm (Temporal, Pi against the rehearsal server, git,
 // Postgres) watched over SSE, the SDK and the WebSocket by clients that drop mid-swarm and resume
 // from their last event id. Each must end up with exactly the rows of the events table, once.
-import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Server } from 'node:http';
 import { asc, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { attachEventSocket, type EventSocket } from '../../api/events-socket.js';
-import Logs from '../../cli/commands/logs.js';
 import * as s from '../../drizzle/schema.js';
 import type { Rule } from '../../rehearsal/scenario.js';
 import { DashClient, type DashEvent } from '../../sdk/client.js';
 import { freePort } from '../../temporal-dev/dev-server.js';
 import type { IntentWorkflow } from '../../workflows/intent-workflow.js';
-import { callApi } from '../helpers/api.js';
-import { ROOT } from '../helpers/processes.js';
+import { callApi, runDash } from '../helpers/api.js';
 import { makeRepo } from '../helpers/repo.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
 
@@ -40,7 +37,7 @@ let servers: { server: ServerType; url: string; socket: EventSocket }[] = [];
 async function startServer() {
   const port = await freePort();
   const server = serve({ fetch: stack.app.fetch, hostname: '127.0.0.1', port });
-  const socket = attachEventSocket(server as Server, { database: stack.db.database });
+  const socket = attachEventSocket(server as Server, { database: stack.db.database, jwtSecret: undefined });
   const entry = { server, url: `http://127.0.0.1:${port}`, socket };
   servers.push(entry);
   return entry;
@@ -201,6 +198,7 @@ describe('live events during a swarm', () => {
         new Promise<void>((resolve, reject) => {
           const sock = new WebSocket(
             `${main.url.replace('http', 'ws')}/events?intent_id=${intentId}${after ? `&after=${after}` : ''}`,
+            { headers: { authorization: `Bearer ${stack.apiKey}` } },
           );
           sock.on('message', (raw) => {
             const m = JSON.parse(String(raw)) as DashEvent & { type?: string };
@@ -315,7 +313,9 @@ describe('live events during a swarm', () => {
       expect(res.body.error.message.length).toBeGreaterThan(5);
       if (Object.keys(headers).length) continue;
       const refused = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const sock = new WebSocket(`${url.replace('http', 'ws')}/events?${query}`);
+        const sock = new WebSocket(
+          `${url.replace('http', 'ws')}/events?${query}&access_token=${stack.apiKey}`,
+        );
         sock.on('unexpected-response', (_req, res) => {
           let body = '';
           res.on('data', (c: Buffer) => (body += String(c)));
@@ -334,33 +334,18 @@ describe('live events during a swarm', () => {
     });
   });
 
-  // `dash logs` is run in-process (the command class through oclif, its SDK talking to the served
-  // app): the built-binary helper needs dist/, which this suite must not build.
+  // `dash logs` as users run it: the built binary (dist/, which `npm test` builds first) as a
+  // subprocess, its SDK talking to the served app.
   it('dash logs prints the stored events, as lines or JSON lines, with clear exit statuses', async () => {
     const { url } = servers[0]!;
     const run = async (argv: string[], env: Record<string, string> = {}) => {
-      const saved = { ...process.env };
-      Object.assign(process.env, { DASH_API_URL: url, DASH_HOME: stack.config.home, ...env });
-      let out = '';
-      const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-        out += String(chunk);
-        return true;
+      const r = await runDash(['logs', ...argv], {
+        ...process.env,
+        DASH_API_URL: url,
+        DASH_HOME: stack.config.home,
+        ...env,
       });
-      // oclif's this.log goes through console.log, which vitest captures.
-      const log = vi.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => {
-        out += `${parts.map(String).join(' ')}\n`;
-      });
-      let code = 0;
-      try {
-        await Logs.run(argv, path.join(ROOT, 'package.json'));
-      } catch (err) {
-        code = (err as { oclif?: { exit?: number } }).oclif?.exit ?? 1;
-      } finally {
-        write.mockRestore();
-        log.mockRestore();
-        process.env = saved;
-      }
-      return { code, out };
+      return { code: r.code, out: r.stdout, err: r.stderr };
     };
     const all = await tableIds(intentId);
 
@@ -399,12 +384,22 @@ describe('live events during a swarm', () => {
       workflowId: 'int-failed0001',
       status: 'failed',
     });
-    expect((await run(['int-failed0001', '--follow'])).code).toBe(1);
+    const failed = await run(['int-failed0001', '--follow']);
+    expect(failed.code).toBe(1);
+    expect(failed.out).toMatch(/intent int-failed0001 ended failed/);
     expect((await run(['int-failed0001'])).code).toBe(0);
 
-    expect((await run(['NOT AN ID'])).code).toBe(2);
-    expect((await run([intentId, '--kinds', 'bogus'])).code).toBe(2);
-    expect((await run(['int-zzzzzzzzzz'])).code).toBe(4);
-    expect((await run([intentId], { DASH_API_URL: 'http://127.0.0.1:9' })).code).toBe(3);
+    const [badId, badKinds, unknown, down] = await Promise.all([
+      run(['NOT AN ID']),
+      run([intentId, '--kinds', 'bogus']),
+      run(['int-zzzzzzzzzz']),
+      run([intentId], { DASH_API_URL: 'http://127.0.0.1:9' }),
+    ]);
+    expect(badId.code).toBe(2);
+    expect(badId.err).toMatch(/is neither an intent id/);
+    expect(badKinds.code).toBe(2);
+    expect(unknown.code).toBe(4);
+    expect(down.code).toBe(3);
+    expect(down.err).toMatch(/Cannot reach the Dash API/);
   });
 });

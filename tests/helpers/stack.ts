@@ -11,6 +11,7 @@ import {
 } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createApp } from '../../api/app.js';
+import { mintVirtualKey } from '../../proxy/auth.js';
 import { loadConfig, type DashConfig, type LlmSettings } from '../../core/config.js';
 import { startRehearsalServer, type RehearsalServer } from '../../rehearsal/server.js';
 import type { Scenario } from '../../rehearsal/scenario.js';
@@ -41,7 +42,12 @@ export interface TestStack {
   rehearsal: RehearsalServer;
   db: TestDatabase;
   client: Client;
+  /** The app, sending the stack's admin key with every request that carries no key of its own. */
   app: ReturnType<typeof createApp>;
+  /** The app as it is: no key is added (auth tests). */
+  rawApp: ReturnType<typeof createApp>;
+  /** An admin key of the default tenant. */
+  apiKey: string;
   worker: DashWorkers | undefined;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
@@ -77,7 +83,15 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   const db = await createTestDatabase(opts.dbKind ?? 'pglite');
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  const app = createApp({ database: db.database, temporal: client, config, llmKind: llm.kind });
+  const rawApp = createApp({ database: db.database, temporal: client, config, llmKind: llm.kind });
+  // Tests talk to the API as an admin of the default tenant unless they send a key of their own.
+  const { key: apiKey } = await mintVirtualKey(db.database.db, {
+    tenantId: 'default',
+    userId: 'test-admin',
+    name: 'test stack admin',
+    scope: 'admin',
+  });
+  const app = withDefaultKey(rawApp, apiKey);
   let running: { worker: DashWorkers; done: Promise<void>; close: () => Promise<void> } | undefined;
   const stack: TestStack = {
     config,
@@ -86,6 +100,8 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     db,
     client,
     app,
+    rawApp,
+    apiKey,
     get worker() {
       return running?.worker;
     },
@@ -134,5 +150,47 @@ export function startWorkerProcess(stack: TestStack): Spawned {
     DASH_LLM_BASE_URL: stack.llm.baseUrl!,
     DASH_LLM_MODEL: 'rehearsal-1',
     DASH_AGENT_HEARTBEAT_TIMEOUT_MS: '5000',
+  });
+}
+
+/** `app` with `key` as the bearer token of every request (in-process or served) that has none. */
+export function withDefaultKey<App extends ReturnType<typeof createApp>>(app: App, key: string): App {
+  const keyed = (headers: ConstructorParameters<typeof Headers>[0]) => {
+    const h = new Headers(headers);
+    if (!h.has('authorization') && !h.has('x-api-key')) h.set('authorization', `Bearer ${key}`);
+    return h;
+  };
+  return new Proxy(app, {
+    get(target, prop, receiver) {
+      if (prop === 'request')
+        return (input: string | Request, init?: RequestInit, ...rest: unknown[]) =>
+          typeof input === 'string'
+            ? (target.request as (...a: unknown[]) => unknown)(
+                input,
+                { ...init, headers: keyed(init?.headers) },
+                ...rest,
+              )
+            : (target.request as (...a: unknown[]) => unknown)(
+                new Request(input, { headers: keyed(input.headers) }),
+                init,
+                ...rest,
+              );
+      if (prop === 'fetch')
+        return (req: Request, ...rest: unknown[]) => {
+          // The proxy reads bodies straight from the node request, which a copy would drain: its
+          // requests, and any carrying a key, pass through as they came.
+          const untouched =
+            req.headers.has('authorization') ||
+            req.headers.has('x-api-key') ||
+            new URL(req.url).pathname.startsWith('/proxy');
+          return (target.fetch as (...a: unknown[]) => unknown)(
+            untouched
+              ? req
+              : new Request(req, { headers: keyed(req.headers), duplex: 'half' } as RequestInit),
+            ...rest,
+          );
+        };
+      return Reflect.get(target, prop, receiver) as unknown;
+    },
   });
 }

@@ -63,6 +63,14 @@ describe('routing', () => {
 });
 
 describe('GET /api/v1/usage', () => {
+  // The usage report is the control API's: it takes a key of scope read of the keys' tenant.
+  let readerKey: string | undefined;
+  const reader = async () => ({
+    headers: {
+      authorization: `Bearer ${(readerKey ??= await h.mint({ userId: 'usage-reader', scope: 'read' }))}`,
+    },
+  });
+
   it('aggregates tokens and cost by user, intent, swarm, model and day from the audit rows', async () => {
     const ann = await h.mint({ userId: 'ann-usage', intentId: 'intent-u1', swarmId: 'swarm-u1' });
     const bo = await h.mint({ userId: 'bo-usage', intentId: 'intent-u2', swarmId: 'swarm-u2' });
@@ -75,7 +83,10 @@ describe('GET /api/v1/usage', () => {
         const r = await ask(key, 'gpt-4.1', `[rehearsal:echo] usage ${user} ${i}`);
         costs[user]! += Number(r.response.headers.get('x-dash-cost-usd'));
       }
-    const res = await fetch(`${h.proxy.url}/api/v1/usage?group_by=user,intent,swarm,model,day&model=gpt-4.1`);
+    const res = await fetch(
+      `${h.proxy.url}/api/v1/usage?group_by=user,intent,swarm,model,day&model=gpt-4.1`,
+      await reader(),
+    );
     expect(res.status).toBe(200);
     const body = (await res.json()) as any;
     const rows = body.rows.filter((r: any) => r.user.endsWith('-usage'));
@@ -103,14 +114,14 @@ describe('GET /api/v1/usage', () => {
     expect(rows[0].input_tokens).toBeGreaterThan(0);
 
     const byIntent = (await (
-      await fetch(`${h.proxy.url}/api/v1/usage?group_by=intent&intent=intent-u2`)
+      await fetch(`${h.proxy.url}/api/v1/usage?group_by=intent&intent=intent-u2`, await reader())
     ).json()) as any;
     expect(byIntent.rows).toEqual([expect.objectContaining({ intent: 'intent-u2', requests: 2 })]);
   });
 
   it('rejects an invalid query with 400', async () => {
     for (const q of ['group_by=colour', 'from=yesterday', 'unknown=1']) {
-      const res = await fetch(`${h.proxy.url}/api/v1/usage?${q}`);
+      const res = await fetch(`${h.proxy.url}/api/v1/usage?${q}`, await reader());
       expect(res.status).toBe(400);
       expect(((await res.json()) as any).error.code).toBe('validation_failed');
     }

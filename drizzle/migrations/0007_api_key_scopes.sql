@@ -1,0 +1,1 @@
+ALTER TABLE "proxy_keys" ADD COLUMN "scope" text DEFAULT 'proxy' NOT NULL;

@@ -188,11 +188,19 @@ export class DashApiError extends Error {
 
 export class DashClient {
   readonly baseUrl: string;
-  private readonly apiKey: string | undefined;
+  private readonly key: string | (() => string | undefined) | undefined;
 
-  constructor(opts: { baseUrl: string; apiKey?: string | undefined }) {
+  /**
+   * `apiKey`: a Dash API key or JWT, or a function returning one, asked before every request (the
+   * CLI's key file may appear only once the stack it starts is up).
+   */
+  constructor(opts: { baseUrl: string; apiKey?: string | (() => string | undefined) | undefined }) {
     this.baseUrl = opts.baseUrl.replace(/\/$/, '');
-    this.apiKey = opts.apiKey;
+    this.key = opts.apiKey;
+  }
+
+  private get apiKey(): string | undefined {
+    return typeof this.key === 'function' ? this.key() : this.key;
   }
 
   async request<T>(
@@ -500,6 +508,91 @@ export class DashClient {
   ): Promise<Page<WorktreeView>> {
     return this.request('GET', `/api/v1/worktrees${queryString(query)}`);
   }
+
+  getWorktree(id: string): Promise<WorktreeView> {
+    return this.request('GET', `/api/v1/worktrees/${encodeURIComponent(id)}`);
+  }
+
+  listRoles(): Promise<{ data: RoleView[] }> {
+    return this.request('GET', '/api/v1/roles');
+  }
+
+  /** Proxy spending aggregated by `group_by` (e.g. 'intent,model'), confined to the caller's tenant. */
+  usage(query: UsageQuery = {}): Promise<UsageReport> {
+    return this.request('GET', `/api/v1/usage${queryString(query)}`);
+  }
+
+  /** The OpenAPI 3.1 document of this API. */
+  openApi(): Promise<Record<string, unknown>> {
+    return this.request('GET', '/api/v1/openapi.json');
+  }
+
+  /** Who this client's key is: tenant, user, scope. */
+  whoami(): Promise<WhoamiView> {
+    return this.request('GET', '/api/v1/auth/whoami');
+  }
+
+  /** A new API key of the caller's tenant (needs admin); its secret is in `key`, returned only now. */
+  createApiKey(input: {
+    name: string;
+    scope?: 'read' | 'write' | 'admin';
+    expires_in_days?: number;
+  }): Promise<ApiKeyView & { key: string }> {
+    return this.request('POST', '/api/v1/auth/keys', input);
+  }
+
+  listApiKeys(
+    query: { limit?: number; cursor?: string; include_revoked?: 'true' | 'false' } = {},
+  ): Promise<Page<ApiKeyView>> {
+    return this.request('GET', `/api/v1/auth/keys${queryString(query)}`);
+  }
+
+  revokeApiKey(id: string): Promise<{ id: string; revoked: boolean; was_revoked: boolean }> {
+    return this.request('DELETE', `/api/v1/auth/keys/${encodeURIComponent(id)}`);
+  }
+}
+
+export interface ApiKeyView {
+  id: string;
+  prefix: string;
+  name: string | null;
+  scope: 'proxy' | 'read' | 'write' | 'admin';
+  tenant: string;
+  user: string;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface WhoamiView {
+  tenant: string;
+  user: string;
+  scope: 'proxy' | 'read' | 'write' | 'admin';
+  auth: 'api_key' | 'jwt';
+  key_id: string | null;
+}
+
+export interface RoleView {
+  name: string;
+  [k: string]: unknown;
+}
+
+export interface UsageQuery {
+  group_by?: string;
+  from?: string;
+  to?: string;
+  user?: string;
+  intent?: string;
+  swarm?: string;
+  session?: string;
+  model?: string;
+  [k: string]: string | undefined;
+}
+
+export interface UsageReport {
+  group_by: string[];
+  rows: Array<Record<string, string | number | null>>;
+  total_cost_usd: number;
 }
 
 function queryString(query: Record<string, string | number | undefined>): string {

@@ -15,6 +15,8 @@ import { intentRoutes } from './routes/intents.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { roleRoutes } from './routes/roles.js';
 import { sessionRoutes } from './routes/sessions.js';
+import { swarmRoutes } from './routes/swarms.js';
+import { taskRoutes } from './routes/tasks.js';
 import { usageRoutes } from './routes/usage.js';
 import { worktreeRoutes } from './routes/worktrees.js';
 
@@ -43,7 +45,11 @@ export function createApp(
     .route('/api/v1/auth', authRoutes(deps))
     .route('/api/v1/intents', intentRoutes(deps))
     .route('/api/v1/roles', roleRoutes())
+    .route('/api/v1/swarms', swarmRoutes(deps))
+    .route('/api/v1/tasks', taskRoutes(deps))
     .route('/api/v1/agents', sessionRoutes(deps))
+    // The seed's name for the same resource: an agent session is a Pi session when its runtime is Pi.
+    .route('/api/v1/pi/sessions', sessionRoutes(deps))
     .route('/api/v1/worktrees', worktreeRoutes(deps))
     .route('/api/v1/usage', usageRoutes(deps, proxy))
     .route('/api/v1/events', eventRoutes(deps))

@@ -131,7 +131,10 @@ export function openApiDocument(): Record<string, unknown> {
     },
     tags: [
       { name: 'intents', description: 'Intents and their swarms' },
+      { name: 'swarms', description: 'The swarm of each planned intent (same id as the intent)' },
+      { name: 'tasks', description: "Swarms' tasks and their agent sessions" },
       { name: 'agents', description: 'Agent sessions: state, control and Pi session trees' },
+      { name: 'pi', description: 'The agent session routes under the seed name /api/v1/pi/sessions' },
       { name: 'worktrees', description: 'Worktrees made for agents and people' },
       { name: 'roles', description: 'Agent roles and their tools' },
       { name: 'usage', description: 'Token and cost reports' },

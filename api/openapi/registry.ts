@@ -6,6 +6,8 @@ import * as auth from '../routes/auth.js';
 import { EventQuery } from '../routes/events.js';
 import * as intents from '../routes/intents.js';
 import * as sessions from '../routes/sessions.js';
+import * as swarms from '../routes/swarms.js';
+import * as tasks from '../routes/tasks.js';
 import { UsageQuery } from '../routes/usage.js';
 import * as worktrees from '../routes/worktrees.js';
 import * as r from './responses.js';
@@ -33,7 +35,7 @@ const worktreeId = { params: worktrees.WorktreeId };
 const repoErrors = { 422: ['repo_not_found', 'repo_not_git', 'repo_no_commits'] };
 const unavailable = { 503: ['temporal_unavailable'] };
 
-export const routes: RouteDoc[] = [
+const documented: RouteDoc[] = [
   // Health: open, for probes.
   {
     method: 'get',
@@ -179,6 +181,41 @@ export const routes: RouteDoc[] = [
         .strict(),
     ),
     errors: { 404: ['intent_not_found'], 409: ['intent_state_conflict'], 422: ['reset_point_not_found'] },
+  },
+  // Swarms (one per planned intent, sharing its id) and their tasks.
+  {
+    method: 'get',
+    path: '/api/v1/swarms',
+    tag: 'swarms',
+    summary: 'Swarms, newest first, with their task counts and cost; cursor pagination',
+    query: swarms.SwarmListQuery,
+    ok: json(200, 'A page of swarms', r.pageOf(r.Swarm)),
+  },
+  {
+    method: 'get',
+    path: '/api/v1/swarms/{id}',
+    tag: 'swarms',
+    summary: "A swarm with its plan (the tasks' keys, roles and dependencies)",
+    params: swarms.SwarmId,
+    ok: json(200, 'The swarm', r.SwarmDetail),
+    errors: { 404: ['swarm_not_found'] },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/tasks',
+    tag: 'tasks',
+    summary: 'Tasks of every swarm, newest first, filtered by intent, status or role; cursor pagination',
+    query: tasks.TaskListQuery,
+    ok: json(200, 'A page of tasks', r.pageOf(r.Task)),
+  },
+  {
+    method: 'get',
+    path: '/api/v1/tasks/{id}',
+    tag: 'tasks',
+    summary: 'A task, with its branch, commit, cost and latest agent session',
+    params: tasks.TaskId,
+    ok: json(200, 'The task', r.Task),
+    errors: { 404: ['task_not_found'] },
   },
   // Agent sessions.
   {
@@ -409,3 +446,15 @@ export const routes: RouteDoc[] = [
     ok: { status: 200, description: 'The reference page', contentType: 'text/html; charset=UTF-8' },
   },
 ];
+
+/** `/api/v1/pi/sessions` is the same router as `/api/v1/agents`, under the seed's name. */
+const piSessionAliases = documented
+  .filter((d) => d.path.startsWith('/api/v1/agents'))
+  .map((d): RouteDoc => ({
+    ...d,
+    path: d.path.replace('/api/v1/agents', '/api/v1/pi/sessions'),
+    tag: 'pi',
+    description: `Same as ${d.method.toUpperCase()} ${d.path}.`,
+  }));
+
+export const routes: RouteDoc[] = [...documented, ...piSessionAliases];

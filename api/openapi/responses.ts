@@ -74,6 +74,73 @@ export const IntentDetail = Intent.extend({
   ),
 }).strict();
 
+const taskCounts = z
+  .object({
+    total: z.number(),
+    pending: z.number(),
+    running: z.number(),
+    completed: z.number(),
+    failed: z.number(),
+    cancelled: z.number(),
+  })
+  .strict();
+
+export const Swarm = z
+  .object({
+    id: z.string(),
+    intent_id: z.string(),
+    intent: z.string(),
+    status: z.enum(intentStatuses),
+    summary: z.string(),
+    gate: z.string().nullable(),
+    planner_model: z.string(),
+    result_branch: z.string().nullable(),
+    tasks: taskCounts,
+    cost_usd: z.number(),
+    web_ui_url: z.string(),
+    created_at: isoTime,
+    updated_at: isoTime,
+  })
+  .strict();
+
+export const SwarmDetail = Swarm.extend({
+  plan: z.array(
+    z
+      .object({
+        key: z.string(),
+        title: z.string(),
+        role: z.string(),
+        runtime: z.string(),
+        depends_on: z.array(z.string()),
+      })
+      .strict(),
+  ),
+}).strict();
+
+export const Task = z
+  .object({
+    id: z.string(),
+    key: z.string(),
+    intent_id: z.string(),
+    swarm_id: z.string().nullable(),
+    title: z.string(),
+    prompt: z.string(),
+    role: z.string(),
+    runtime: z.string(),
+    status: z.enum(taskStatuses),
+    depends_on: z.array(z.string()),
+    branch: z.string().nullable(),
+    commit: z.string().nullable(),
+    files_changed: z.array(z.string()),
+    tokens: z.object({ input: z.number(), output: z.number() }).strict(),
+    cost_usd: z.number(),
+    error: storedError,
+    session_id: z.string().nullable(),
+    created_at: isoTime,
+    updated_at: isoTime,
+  })
+  .strict();
+
 export const Session = z
   .object({
     id: z.string(),

@@ -8,6 +8,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachEventSocket, type EventSocket } from '../../api/events-socket.js';
+import * as r from '../../api/openapi/responses.js';
 import * as s from '../../drizzle/schema.js';
 import { mintVirtualKey } from '../../proxy/auth.js';
 import { DashClient, type DashEvent } from '../../sdk/client.js';
@@ -22,7 +23,13 @@ let socket: EventSocket;
 let url: string;
 let betaKey: string;
 let defaultKey: string;
-const beta: { intent: string; sessions: string[]; worktree: string; key: string } = {} as never;
+const beta: {
+  intent: string;
+  sessions: string[];
+  tasks: { key: string; id: string }[];
+  worktree: string;
+  key: string;
+} = {} as never;
 const mine: { worktree: string } = {} as never;
 
 const as = (key: string) => ({ authorization: `Bearer ${key}` });
@@ -55,6 +62,7 @@ beforeAll(async () => {
   const detail = await api(betaKey, 'GET', `/api/v1/intents/${beta.intent}`);
   expect(detail.body.status).toBe('completed');
   beta.sessions = detail.body.tasks.map((t: { session: { id: string } }) => t.session.id);
+  beta.tasks = detail.body.tasks.map((t: { key: string }) => ({ key: t.key, id: `${beta.intent}-${t.key}` }));
   expect(beta.sessions).toHaveLength(2);
 
   const wt = await api(betaKey, 'POST', '/api/v1/worktrees', { repo: makeRepo({ 'a.txt': 'a\n' }) });
@@ -126,6 +134,121 @@ describe('tenant isolation', () => {
       expect(res.status, `${method} ${path}`).toBe(404);
       expect(res.body.error.code).toBe('intent_not_found');
     }
+  });
+
+  it('swarms: the plan and task counts of its own swarms, a 404 for the other tenant', async () => {
+    const list = await api(betaKey, 'GET', '/api/v1/swarms?limit=100');
+    expect(list.status).toBe(200);
+    const [swarm] = r.pageOf(r.Swarm).parse(list.body).data;
+    expect(swarm).toMatchObject({
+      id: beta.intent,
+      intent_id: beta.intent,
+      status: 'completed',
+      tasks: { total: 2, completed: 2, failed: 0, running: 0, pending: 0 },
+    });
+    expect(swarm!.cost_usd).toBeGreaterThan(0);
+    const detail = r.SwarmDetail.parse((await api(betaKey, 'GET', `/api/v1/swarms/${beta.intent}`)).body);
+    expect(detail.plan.map((t) => t.key).sort()).toEqual(beta.tasks.map((t) => t.key).sort());
+    const done = await api(betaKey, 'GET', '/api/v1/swarms?status=completed');
+    expect(done.body.data.map((x: { id: string }) => x.id)).toEqual([beta.intent]);
+    expect((await api(betaKey, 'GET', '/api/v1/swarms?status=failed')).body.data).toEqual([]);
+
+    expect((await api(defaultKey, 'GET', '/api/v1/swarms?limit=100')).body.data).toEqual([]);
+    const other = await api(defaultKey, 'GET', `/api/v1/swarms/${beta.intent}`);
+    expect(other).toMatchObject({ status: 404, body: { error: { code: 'swarm_not_found' } } });
+    expect(await api(betaKey, 'GET', '/api/v1/swarms/int-0000000000')).toMatchObject({ status: 404 });
+    for (const bad of ['/api/v1/swarms/nope', '/api/v1/swarms?status=bogus', '/api/v1/swarms?limit=0'])
+      expect(await api(betaKey, 'GET', bad), bad).toMatchObject({
+        status: 400,
+        body: { error: { code: 'validation_failed' } },
+      });
+  });
+
+  it('swarms: pages with a cursor, newest first, every swarm once', async () => {
+    // Projection rows of a third tenant: the paging is what is under test, not the workflows.
+    const { db } = stack.db.database;
+    const ids = ['int-gamma00001', 'int-gamma00002', 'int-gamma00003'];
+    for (const [i, id] of ids.entries()) {
+      const createdAt = new Date(Date.UTC(2026, 0, 1 + i));
+      await db.insert(s.intents).values({
+        id,
+        tenantId: 'gamma',
+        text: `gamma ${i}`,
+        repoPath: '/nowhere',
+        baseBranch: 'main',
+        workflowId: id,
+        status: 'running',
+        createdAt,
+      });
+      await db.insert(s.swarms).values({
+        id,
+        tenantId: 'gamma',
+        intentId: id,
+        plan: { summary: `plan ${i}`, tasks: [], usage: {}, model: 'rehearsal' },
+        createdAt,
+      });
+    }
+    const { key } = await mintVirtualKey(db, { tenantId: 'gamma', userId: 'g', name: 'g', scope: 'read' });
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await api(key, 'GET', `/api/v1/swarms?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(page.status).toBe(200);
+      seen.push(...page.body.data.map((x: { id: string }) => x.id));
+      cursor = page.body.next_cursor;
+    } while (cursor);
+    expect(seen).toEqual([...ids].reverse());
+    expect((await api(key, 'GET', `/api/v1/swarms/${beta.intent}`)).status).toBe(404);
+  });
+
+  it('tasks: listed, filtered and paged within the tenant, each with its session', async () => {
+    const list = await api(betaKey, 'GET', `/api/v1/tasks?intent_id=${beta.intent}`);
+    const tasks = r.pageOf(r.Task).parse(list.body).data;
+    expect(tasks.map((t) => t.id).sort()).toEqual(beta.tasks.map((t) => t.id).sort());
+    for (const task of tasks) {
+      expect(task).toMatchObject({ status: 'completed', intent_id: beta.intent, swarm_id: beta.intent });
+      expect(beta.sessions).toContain(task.session_id);
+      expect(task.commit).toMatch(/^[0-9a-f]{40}$/);
+    }
+    // Pages of one: two pages, no task twice, the second says it is the last.
+    const first = await api(betaKey, 'GET', '/api/v1/tasks?limit=1');
+    const second = await api(betaKey, 'GET', `/api/v1/tasks?limit=1&cursor=${first.body.next_cursor}`);
+    expect(second.body.next_cursor).toBeNull();
+    expect([first.body.data[0].id, second.body.data[0].id].sort()).toEqual(tasks.map((t) => t.id).sort());
+    const one = await api(betaKey, 'GET', `/api/v1/tasks/${tasks[0]!.id}`);
+    expect(r.Task.parse(one.body)).toEqual(tasks.find((t) => t.id === tasks[0]!.id));
+    expect((await api(betaKey, 'GET', '/api/v1/tasks?status=failed')).body.data).toEqual([]);
+    expect((await api(betaKey, 'GET', '/api/v1/tasks?role=reviewer')).body.data).toEqual([]);
+
+    expect((await api(defaultKey, 'GET', '/api/v1/tasks?limit=100')).body.data).toEqual([]);
+    const other = await api(defaultKey, 'GET', `/api/v1/tasks/${tasks[0]!.id}`);
+    expect(other).toMatchObject({ status: 404, body: { error: { code: 'task_not_found' } } });
+    for (const bad of [
+      '/api/v1/tasks/x',
+      '/api/v1/tasks?status=done',
+      '/api/v1/tasks?intent_id=42',
+      '/api/v1/tasks?cursor=zz',
+    ])
+      expect(await api(betaKey, 'GET', bad), bad).toMatchObject({
+        status: 400,
+        body: { error: { code: 'validation_failed' } },
+      });
+  });
+
+  it('pi sessions: the same agent sessions under /api/v1/pi/sessions, with the same isolation', async () => {
+    const list = await api(betaKey, 'GET', '/api/v1/pi/sessions?limit=100');
+    const agents = await api(betaKey, 'GET', '/api/v1/agents?limit=100');
+    expect(list.body).toEqual(agents.body);
+    const id = beta.sessions[0]!;
+    const tree = await api(betaKey, 'GET', `/api/v1/pi/sessions/${id}/tree`);
+    expect(tree.status).toBe(200);
+    expect(tree.body.entries.length).toBeGreaterThan(0);
+    expect((await api(defaultKey, 'GET', '/api/v1/pi/sessions?limit=100')).body.data).toEqual([]);
+    for (const path of ['', '/tree'])
+      expect(await api(defaultKey, 'GET', `/api/v1/pi/sessions/${id}${path}`)).toMatchObject({
+        status: 404,
+        body: { error: { code: 'agent_not_found' } },
+      });
   });
 
   it('agents: listed and controlled by their tenant only', async () => {

@@ -50,6 +50,46 @@ export interface TaskView {
   } | null;
 }
 
+export interface SwarmView {
+  id: string;
+  intent_id: string;
+  intent: string;
+  status: IntentView['status'];
+  summary: string;
+  gate: string | null;
+  planner_model: string;
+  result_branch: string | null;
+  tasks: {
+    total: number;
+    pending: number;
+    running: number;
+    completed: number;
+    failed: number;
+    cancelled: number;
+  };
+  cost_usd: number;
+  web_ui_url: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SwarmDetail extends SwarmView {
+  plan: { key: string; title: string; role: string; runtime: string; depends_on: string[] }[];
+}
+
+/** A task as GET /api/v1/tasks lists it (IntentDetail's TaskView is the same task seen from its intent). */
+export interface SwarmTaskView extends Omit<TaskView, 'session'> {
+  id: string;
+  intent_id: string;
+  swarm_id: string | null;
+  prompt: string;
+  role: string;
+  runtime: string;
+  session_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface IntentDetail extends IntentView {
   tasks: TaskView[];
 }
@@ -207,7 +247,7 @@ export class DashClient {
     method: string,
     path: string,
     body?: unknown,
-    opts: { timeoutMs?: number; okStatuses?: number[] } = {},
+    opts: { timeoutMs?: number; okStatuses?: number[]; text?: boolean } = {},
   ): Promise<T> {
     let res: Response;
     try {
@@ -228,6 +268,8 @@ export class DashClient {
       );
     }
     const text = await res.text();
+    // Text answers (Prometheus metrics) come back as they are; their errors are JSON like the rest.
+    if (opts.text && res.ok) return text as T;
     let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;
@@ -249,6 +291,15 @@ export class DashClient {
       );
     }
     return parsed as T;
+  }
+
+  health(): Promise<{ status: 'ok'; service: 'dash'; llm: string }> {
+    return this.request('GET', '/health', undefined, { timeoutMs: 2_000 });
+  }
+
+  /** Prometheus text exposition of /metrics (needs an admin key). */
+  metrics(): Promise<string> {
+    return this.request('GET', '/metrics', undefined, { text: true });
   }
 
   live(): Promise<{ status: string }> {
@@ -312,6 +363,26 @@ export class DashClient {
 
   listIntents(query: { limit?: number; cursor?: string; status?: string } = {}): Promise<Page<IntentView>> {
     return this.request('GET', `/api/v1/intents${queryString(query)}`);
+  }
+
+  listSwarms(query: { limit?: number; cursor?: string; status?: string } = {}): Promise<Page<SwarmView>> {
+    return this.request('GET', `/api/v1/swarms${queryString(query)}`);
+  }
+
+  /** A swarm (its id is its intent's) with its plan. */
+  getSwarm(id: string): Promise<SwarmDetail> {
+    return this.request('GET', `/api/v1/swarms/${encodeURIComponent(id)}`);
+  }
+
+  listTasks(
+    query: { limit?: number; cursor?: string; status?: string; intent_id?: string; role?: string } = {},
+  ): Promise<Page<SwarmTaskView>> {
+    return this.request('GET', `/api/v1/tasks${queryString(query)}`);
+  }
+
+  /** A task by its id, `<intent id>-<task key>`. */
+  getTask(id: string): Promise<SwarmTaskView> {
+    return this.request('GET', `/api/v1/tasks/${encodeURIComponent(id)}`);
   }
 
   listAgents(

@@ -105,6 +105,10 @@ describe('agents', () => {
     expect(cli.code).toBe(0);
     expect(cli.stdout).toMatch(/user: Task: Long task AGENTS-API-LONG/);
     expect(cli.stdout).toMatch(/assistant: \[bash\]/);
+    // The seed's spelling, `dash pi tree`, is the same command.
+    const alias = await dash(['pi', 'tree', sessionId, '--json']);
+    expect(alias.code).toBe(0);
+    expect(JSON.parse(alias.stdout).entries).toEqual(tree.body.entries);
     expect((await call('GET', '/api/v1/agents/int-zzzzzzzzzz-x/tree')).status).toBe(404);
   });
 

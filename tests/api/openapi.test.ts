@@ -3,11 +3,16 @@
 // response schemas.
 import { compileErrors, validate as validateOpenApi } from '@readme/openapi-parser';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { z } from 'zod';
 import * as r from '../../api/openapi/responses.js';
-import { routes } from '../../api/openapi/registry.js';
+import { routes, type RouteDoc } from '../../api/openapi/registry.js';
+import { DashApiError, DashClient } from '../../sdk/client.js';
 import { callApi } from '../helpers/api.js';
+import { requireBuild, ROOT } from '../helpers/processes.js';
 import { makeRepo } from '../helpers/repo.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
 
@@ -151,5 +156,100 @@ describe('real replies match the documented response schemas', () => {
     const missing = await call('GET', '/api/v1/intents/int-zzzzzzzzzz');
     expect(missing.status).toBe(404);
     expectShape(r.ErrorBody, missing.body);
+  });
+});
+
+describe('the SDK', () => {
+  it('has a method for every documented route (the /api/v1/pi/sessions aliases and the HTML page aside)', async () => {
+    const server = serve({ fetch: stack.rawApp.fetch, hostname: '127.0.0.1', port: 0 });
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    const { port } = server.address() as AddressInfo;
+    const sdk = new DashClient({ baseUrl: `http://127.0.0.1:${port}`, apiKey: stack.apiKey });
+    const called: string[] = [];
+    const realFetch = globalThis.fetch;
+    const spy = vi.spyOn(globalThis, 'fetch').mockImplementation((input, init) => {
+      const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+      called.push(`${(init?.method ?? 'GET').toLowerCase()} ${url.pathname}`);
+      return realFetch(input, init);
+    });
+    const id = 'int-0000000000';
+    const calls: (() => Promise<unknown>)[] = [
+      () => sdk.health(),
+      () => sdk.live(),
+      () => sdk.ready(),
+      () => sdk.metrics(),
+      () => sdk.createIntent({ intent: 'x', repo: '/nowhere' }),
+      () => sdk.listIntents(),
+      () => sdk.getIntent(id),
+      () => sdk.retryIntent(id),
+      () => sdk.cancelIntent(id),
+      () => sdk.decidePlan(id, true),
+      () => sdk.decidePlan(id, false),
+      () => sdk.pauseIntent(id),
+      () => sdk.resumeIntent(id),
+      () => sdk.resetIntent(id),
+      () => sdk.listSwarms(),
+      () => sdk.getSwarm(id),
+      () => sdk.listTasks(),
+      () => sdk.getTask(`${id}-t1`),
+      () => sdk.createAgent({ repo: '/nowhere', prompt: 'x' }),
+      () => sdk.listAgents(),
+      () => sdk.getAgent('a'),
+      () => sdk.getAgentTree('a'),
+      () => sdk.forkAgent('a', {}),
+      () => sdk.steerAgent('a', 'x'),
+      () => sdk.abortAgent('a'),
+      () => sdk.pauseAgent('a'),
+      () => sdk.resumeAgent('a'),
+      () => sdk.navigateAgent('a', { entry_id: 'e' }),
+      () => sdk.compactAgent('a'),
+      () => sdk.createWorktree({ repo: '/nowhere' }),
+      () => sdk.listWorktrees(),
+      () => sdk.getWorktree('wt-0000000000'),
+      () => sdk.cleanupWorktree('wt-0000000000'),
+      () => sdk.listRoles(),
+      () => sdk.usage(),
+      async () => {
+        for await (const _ of sdk.events({ follow: false })) void _;
+      },
+      () => sdk.whoami(),
+      () => sdk.createApiKey({ name: 'sdk coverage' }),
+      () => sdk.listApiKeys(),
+      () => sdk.revokeApiKey('vk_0000000000000000'),
+      () => sdk.openApi(),
+    ];
+    try {
+      for (const call of calls)
+        await call().catch((err: unknown) => expect(err).toBeInstanceOf(DashApiError));
+      spy.mockRestore();
+      // The package entry `dash/sdk` (built, with its types) is what an integrator imports.
+      requireBuild('dist/sdk/index.d.ts');
+      const script = `import { DashClient } from 'dash/sdk';
+        const me = await new DashClient({ baseUrl: process.argv[1], apiKey: process.env.KEY }).whoami();
+        console.log(JSON.stringify(me));`;
+      const out = await new Promise<string>((resolve, reject) =>
+        execFile(
+          process.execPath,
+          ['--input-type=module', '-e', script, `http://127.0.0.1:${port}`],
+          { cwd: ROOT, env: { ...process.env, KEY: stack.apiKey } },
+          (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout)),
+        ),
+      );
+      expect(JSON.parse(out)).toMatchObject({ tenant: 'default', scope: 'admin' });
+    } finally {
+      spy.mockRestore();
+      server.close();
+    }
+    const hit = (route: RouteDoc) => {
+      const pattern = new RegExp(`^${route.method} ${route.path.replace(/\{\w+\}/g, '[^/]+')}$`);
+      return called.some((c) => pattern.test(c));
+    };
+    const expected = routes.filter((d) => !d.path.startsWith('/api/v1/pi/') && d.path !== '/api/v1/docs');
+    expect(expected.filter((d) => !hit(d)).map((d) => `${d.method} ${d.path}`)).toEqual([]);
+    // A method that exists but was left out of the list above fails here.
+    const methods = Object.getOwnPropertyNames(DashClient.prototype).filter(
+      (m) => !['constructor', 'request', 'apiKey', 'openEventStream', 'streamEvents'].includes(m),
+    );
+    expect(methods.length).toBeLessThanOrEqual(calls.length);
   });
 });

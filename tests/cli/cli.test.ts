@@ -166,6 +166,8 @@ describe('dash CLI', () => {
       'worktree list',
       'pi session tree',
       'pi session fork',
+      'pi tree',
+      'pi fork',
       'swarm create',
       'swarm approve',
       'swarm pause',

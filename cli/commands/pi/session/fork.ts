@@ -10,11 +10,15 @@ export default class PiSessionFork extends DashCommand {
     '<%= config.bin %> pi session fork int-abc123defg-api --entry 20626530 --prompt "try a different approach: use JWT"',
     '<%= config.bin %> pi session fork <id> --entry <entryId> --json',
     '<%= config.bin %> pi session fork <id>   # a clone: the whole active branch',
+    '<%= config.bin %> pi fork <id> --node <entryId>   # the same, spelt as in the seed',
   ];
+  /** The seed's spelling: dash pi fork <id> --node <entry>. */
+  static override aliases = ['pi:fork'];
   static override args = { id: Args.string({ description: 'agent session id to fork', required: true }) };
   static override flags = {
     entry: Flags.string({
       char: 'e',
+      aliases: ['node'],
       description: 'entry id where the new history stops (default: the active leaf, a clone)',
     }),
     prompt: Flags.string({

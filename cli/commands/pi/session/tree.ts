@@ -9,7 +9,9 @@ export default class PiSessionTree extends DashCommand {
   static override examples = [
     '<%= config.bin %> pi session tree int-abc123defg-greet-function',
     '<%= config.bin %> pi session tree <id> --json',
+    '<%= config.bin %> pi tree <id>   # the same, spelt as in the seed',
   ];
+  static override aliases = ['pi:tree'];
   static override args = {
     id: Args.string({ description: 'agent session id (see dash agent list)', required: true }),
   };

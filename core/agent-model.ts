@@ -17,3 +17,15 @@ export function agentModel(
   const served = candidates.find((id) => findModel(id)?.provider === llm.kind);
   return served ?? llm.model;
 }
+
+/**
+ * Whether an agent can be given this model name: an alias, a model in the table, or the configured
+ * default. A custom (OpenAI-compatible) endpoint serves names Dash cannot know, so any name goes.
+ */
+export function isKnownAgentModel(
+  llm: { kind: string; model: string },
+  name: string,
+  aliases: Record<string, readonly string[]>,
+): boolean {
+  return llm.kind === 'custom' || name === llm.model || name in aliases || findModel(name) !== undefined;
+}

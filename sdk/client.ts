@@ -425,6 +425,8 @@ export class DashClient {
     title?: string;
     role?: string;
     runtime?: string;
+    /** A model alias (smart, fast, cheap, …) or id. */
+    model?: string;
     base_branch?: string;
     cleanup?: 'immediate' | 'on_success' | 'delayed' | 'manual';
   }): Promise<AgentCreated> {

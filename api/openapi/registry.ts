@@ -225,7 +225,7 @@ const documented: RouteDoc[] = [
     summary: 'Start a standalone agent session (an intent of one task)',
     body: sessions.CreateAgent,
     ok: json(202, 'Started', r.CreatedAgent),
-    errors: { ...repoErrors, ...unavailable },
+    errors: { 422: [...repoErrors[422], 'unknown_model'], ...unavailable },
   },
   {
     method: 'get',

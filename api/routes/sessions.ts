@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { webUiWorkflowUrl } from '../../core/config.js';
 import { DashError, NotFoundError, UnavailableError } from '../../core/errors.js';
 import { inspectRepo } from '../../core/git.js';
+import { isKnownAgentModel } from '../../core/agent-model.js';
 import { roleNames } from '../../core/roles.js';
 import { runtimeNames } from '../../runtimes/types.js';
 import { newIntentId } from './intents.js';
@@ -79,6 +80,12 @@ export const CreateAgent = z
       .optional(),
     role: z.enum(roleNames as [RoleName, ...RoleName[]]).default('worker'),
     runtime: z.enum(runtimeNames).default('pi'),
+    /** A model alias (smart, fast, cheap, …) or id; default: the configured model. */
+    model: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9._:/@-]{1,100}$/, 'model names are letters, digits and . _ : / @ -')
+      .optional(),
     base_branch: z.string().trim().min(1).max(200).optional(),
     cleanup: z.enum(['immediate', 'on_success', 'delayed', 'manual']).optional(),
   })
@@ -139,6 +146,20 @@ export function sessionRoutes(deps: ApiDeps) {
   return new Hono<AuthEnv>()
     .post('/', validate('json', CreateAgent), async (c) => {
       const body = c.req.valid('json');
+      if (
+        body.model &&
+        !isKnownAgentModel(
+          { kind: deps.llmKind, model: deps.config.llm.model },
+          body.model,
+          deps.config.proxy.aliases,
+        )
+      )
+        throw new DashError(
+          'unknown_model',
+          `No model or alias '${body.model}'; use an alias (${Object.keys(deps.config.proxy.aliases).join(', ')}) or a model listed at GET /proxy/v1/models.`,
+          422,
+          { model: body.model },
+        );
       const repo = await inspectRepo(body.repo, body.base_branch);
       // A standalone agent is an intent of one task, so its cost is attributed like any other.
       const intentId = newIntentId();
@@ -180,6 +201,7 @@ export function sessionRoutes(deps: ApiDeps) {
         prompt: body.prompt,
         role: body.role,
         runtime: body.runtime,
+        ...(body.model && { model: body.model }),
         ownsIntent: true,
         ...(body.cleanup && { cleanup: body.cleanup }),
       }).catch(async (err: unknown) => {

@@ -12,6 +12,10 @@ export const createAgentFlags = {
     default: 'worker',
   }),
   'base-branch': Flags.string({ description: 'branch to start from (default: the current one)' }),
+  model: Flags.string({
+    char: 'm',
+    description: 'model alias (smart, fast, cheap) or id (default: the configured model)',
+  }),
   cleanup: Flags.string({
     description: 'worktree cleanup policy when the agent ends',
     options: ['immediate', 'on_success', 'delayed', 'manual'],
@@ -21,7 +25,14 @@ export const createAgentFlags = {
 export async function createAgent(
   client: DashClient,
   prompt: string,
-  flags: { repo: string; title?: string; role: string; 'base-branch'?: string; cleanup?: string },
+  flags: {
+    repo: string;
+    title?: string;
+    role: string;
+    model?: string;
+    'base-branch'?: string;
+    cleanup?: string;
+  },
   runtime: string,
 ): Promise<AgentCreated> {
   return client.createAgent({
@@ -30,6 +41,7 @@ export async function createAgent(
     runtime,
     role: flags.role,
     ...(flags.title && { title: flags.title }),
+    ...(flags.model && { model: flags.model }),
     ...(flags['base-branch'] && { base_branch: flags['base-branch'] }),
     ...(flags.cleanup && { cleanup: flags.cleanup as 'immediate' | 'on_success' | 'delayed' | 'manual' }),
   });

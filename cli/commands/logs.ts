@@ -10,7 +10,8 @@ const ENDED: Record<'intent' | 'session', string[]> = {
 };
 
 export default class Logs extends DashCommand {
-  static override summary = 'Print the events of an intent or an agent session; --follow waits for new ones.';
+  static override summary =
+    'Print the events of an intent or an agent session (or all of them); --follow waits for new ones.';
   static override description = `Events come from the live event log (GET /api/v1/events): status changes of the intent, its plan,
 tasks and sessions, what each agent does (tools, messages), and proxy requests. One line per event,
 or one JSON object per line with --json. With --follow, dash logs keeps printing new events until the
@@ -23,11 +24,13 @@ or session.`;
     '<%= config.bin %> logs int-abc123defg-greet-function --follow --json',
     '<%= config.bin %> logs int-abc123defg --kinds intent.status,task.status',
     '<%= config.bin %> logs int-abc123defg --after 1200 --follow   # resume after event 1200',
+    '<%= config.bin %> logs --follow   # everything, as it happens, until Ctrl-C',
   ];
   static override args = {
     id: Args.string({
-      description: 'an intent id (int-…) or an agent session id (see dash agent list)',
-      required: true,
+      description:
+        'an intent id (int-…) or an agent session id (see dash agent list); none: every event of your tenant',
+      required: false,
     }),
   };
   static override flags = {
@@ -45,6 +48,8 @@ or session.`;
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Logs);
+    const kinds = flags.kinds && { kinds: flags.kinds.split(',').map((k) => k.trim()) };
+    if (!args.id) return this.everything(kinds, flags);
     const subject = INTENT_ID.test(args.id) ? 'intent' : 'session';
     if (subject === 'session' && !SESSION_ID.test(args.id))
       throw new Errors.CLIError(
@@ -67,7 +72,7 @@ or session.`;
     for await (const event of client.events({
       filters: {
         ...(subject === 'intent' ? { intent_id: args.id } : { session_id: args.id }),
-        ...(flags.kinds && { kinds: flags.kinds.split(',').map((k) => k.trim()) }),
+        ...kinds,
       },
       after: flags.after,
       follow: flags.follow,
@@ -91,6 +96,28 @@ or session.`;
     if (flags.follow && ended(final) && final !== 'completed') {
       this.progress(`${subject} ${args.id} ended ${final}.`);
       this.exit(EXIT.failed);
+    }
+  }
+
+  /** Every event of the caller's tenant; with --follow, until Ctrl-C. */
+  private async everything(
+    kinds: { kinds: string[] } | undefined | '',
+    flags: { follow: boolean; after?: number },
+  ): Promise<void> {
+    const stop = new AbortController();
+    const interrupt = () => stop.abort();
+    process.once('SIGINT', interrupt);
+    try {
+      for await (const event of this.client().events({
+        filters: { ...(kinds || {}) },
+        after: flags.after,
+        follow: flags.follow,
+        signal: stop.signal,
+        onReconnect: ({ lastId }) => this.progress(`(connection lost; reconnecting after event ${lastId})`),
+      }))
+        this.print(event);
+    } finally {
+      process.off('SIGINT', interrupt);
     }
   }
 

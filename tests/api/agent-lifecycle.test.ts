@@ -68,7 +68,16 @@ const agentRow = async (id: string) =>
 describe('dash agent create', () => {
   it('runs a standalone agent to a committed branch, recorded as an intent of one task with its cost', async () => {
     const repo = makeRepo({ 'README.md': '# r\n' });
-    const run = await dash(['agent', 'create', 'LC-QUICK: write notes', '--repo', repo, '--json']);
+    const run = await dash([
+      'agent',
+      'create',
+      'LC-QUICK: write notes',
+      '--repo',
+      repo,
+      '--model',
+      'rehearsal-fast',
+      '--json',
+    ]);
     expect(run.code).toBe(0);
     const created = JSON.parse(run.stdout) as {
       id: string;
@@ -88,6 +97,10 @@ describe('dash agent create', () => {
     });
     expect(intent.body.tokens.input).toBeGreaterThan(0);
     expect((await agentRow(created.id))?.status).toBe('completed');
+    // The agent asked the model it was given, not the default.
+    const calls = stack.rehearsal.requests.filter((r) => r.lastUser.includes('LC-QUICK'));
+    expect(calls.length).toBeGreaterThan(0);
+    expect(new Set(calls.map((r) => r.model))).toEqual(new Set(['rehearsal-fast']));
   });
 
   it('refuses bad input with a clear error and stores nothing', async () => {
@@ -105,6 +118,9 @@ describe('dash agent create', () => {
     });
     expect(api.status).toBe(400);
     expect(api.body.error.code).toBe('validation_failed');
+    const badModel = await dash(['agent', 'create', 'x', '--repo', makeRepo({ a: 'a' }), '--model', 'gpt-9']);
+    expect(badModel.code).toBe(2);
+    expect(badModel.stderr).toMatch(/No model or alias 'gpt-9'.*smart/);
     expect((await callApi(stack.app, 'POST', '/api/v1/agents', '{"prompt":')).body.error.code).toBe(
       'malformed_json',
     );

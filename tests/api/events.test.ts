@@ -2,6 +2,7 @@
 // Postgres) watched over SSE, the SDK and the WebSocket by clients that drop mid-swarm and resume
 // from their last event id. Each must end up with exactly the rows of the events table, once.
 import { serve, type ServerType } from '@hono/node-server';
+import { spawn } from 'node:child_process';
 import type { Server } from 'node:http';
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,7 @@ import { DashClient, type DashEvent } from '../../sdk/client.js';
 import { freePort } from '../../temporal-dev/dev-server.js';
 import type { IntentWorkflow } from '../../workflows/intent-workflow.js';
 import { callApi, runDash } from '../helpers/api.js';
+import { requireBuild } from '../helpers/processes.js';
 import { makeRepo } from '../helpers/repo.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
 
@@ -374,6 +376,26 @@ describe('live events during a swarm', () => {
         .split('\n')
         .map((l) => JSON.parse(l).kind),
     ).toEqual(expect.arrayContaining(['session.status']));
+
+    // No id: every event of the caller's tenant.
+    const everything = await run(['--kinds', 'intent.status', '--json']);
+    expect(everything.code).toBe(0);
+    const statuses = everything.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as DashEvent);
+    expect(statuses.every((e) => e.kind === 'intent.status')).toBe(true);
+    expect(statuses.map((e) => e.intent_id)).toContain(intentId);
+    // ... and with --follow, until Ctrl-C, which ends it cleanly.
+    const follower = spawn(process.execPath, [requireBuild('bin/run.js'), 'logs', '--follow', '--json'], {
+      env: { ...process.env, DASH_API_URL: url, DASH_HOME: stack.config.home },
+    });
+    const firstLine = await new Promise<string>((resolve) =>
+      follower.stdout.once('data', (d: Buffer) => resolve(d.toString())),
+    );
+    expect(JSON.parse(firstLine.split('\n')[0]!)).toHaveProperty('kind');
+    follower.kill('SIGINT');
+    expect(await new Promise((resolve) => follower.once('exit', (code) => resolve(code)))).toBe(0);
 
     // Following a run that failed ends with exit 1, as dash do does.
     await stack.db.database.db.insert(s.intents).values({

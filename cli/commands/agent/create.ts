@@ -8,6 +8,7 @@ export default class AgentCreate extends DashCommand {
   static override examples = [
     '<%= config.bin %> agent create "add input validation to the signup form" --repo .',
     '<%= config.bin %> agent create "review the auth module" --role reviewer --json',
+    '<%= config.bin %> agent create "add OAuth to the API" --model smart   # an alias, resolved with fallback by the proxy',
     '<%= config.bin %> agent create "run the migration script" --runtime command --cleanup manual',
   ];
   static override args = {

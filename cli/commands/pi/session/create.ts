@@ -8,6 +8,7 @@ export default class PiSessionCreate extends DashCommand {
   static override examples = [
     '<%= config.bin %> pi session create "add a health endpoint" --repo .',
     '<%= config.bin %> pi session create "explain the build" --role reviewer --json',
+    '<%= config.bin %> pi session create "add a health endpoint" --model smart   # an alias, resolved with fallback by the proxy',
   ];
   static override args = {
     prompt: Args.string({ description: 'what Pi should do', required: true }),

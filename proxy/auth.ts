@@ -92,7 +92,7 @@ export async function revokeVirtualKey(db: Db, id: string): Promise<boolean> {
     .set({ revokedAt: new Date() })
     .where(and(eq(proxyKeys.id, id), isNull(proxyKeys.revokedAt)))
     .returning({ id: proxyKeys.id });
-  for (const [hash, entry] of keyCache) if (entry.principal?.keyId === id) keyCache.delete(hash);
+  for (const [token, entry] of keyCache) if (entry.principal?.keyId === id) keyCache.delete(token);
   return rows.length > 0;
 }
 
@@ -137,10 +137,12 @@ export async function authenticate(
 }
 
 async function virtualKey(db: Db, token: string): Promise<Principal> {
-  const hash = sha256(token);
   const now = Date.now();
-  let entry = keyCache.get(hash);
+  // Keyed on the token itself (memory only, for seconds): hashing it on every request showed in
+  // profiles; the hash is needed only to look the key up.
+  let entry = keyCache.get(token);
   if (!entry || entry.until < now) {
+    const hash = sha256(token);
     const [row] = await db
       .select()
       .from(proxyKeys)
@@ -168,7 +170,7 @@ async function virtualKey(db: Db, token: string): Promise<Principal> {
       until: now + KEY_CACHE_MS,
     };
     if (keyCache.size > 10_000) keyCache.clear();
-    keyCache.set(hash, entry);
+    keyCache.set(token, entry);
   }
   if (!entry.principal) throw unauthorized('Invalid or revoked API key.');
   if (entry.expiresAt && entry.expiresAt.getTime() <= now) throw unauthorized('The API key has expired.');

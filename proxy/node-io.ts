@@ -58,7 +58,9 @@ export async function readBody(c: Context, max: number): Promise<string> {
       reject(err);
     };
     incoming.once('error', fail);
-    incoming.once('close', () => fail(new Error('the client closed the connection mid-body')));
+    // 'close' also follows every complete body: the Error (a stack capture, ~4% of the proxy's CPU
+    // in a profile) is only made when the body really was cut short.
+    incoming.once('close', () => done || fail(new Error('the client closed the connection mid-body')));
   });
 }
 

@@ -44,20 +44,25 @@ export const Intent = z
   })
   .strict();
 
+/** What a task says of itself, as a swarm's detail or GET /api/v1/tasks shows it. */
+const taskFields = {
+  key: z.string(),
+  title: z.string(),
+  status: z.enum(taskStatuses),
+  depends_on: z.array(z.string()),
+  branch: z.string().nullable(),
+  commit: z.string().nullable(),
+  files_changed: z.array(z.string()),
+  tokens: z.object({ input: z.number(), output: z.number() }).strict(),
+  cost_usd: z.number(),
+  error: storedError,
+};
+
 export const IntentDetail = Intent.extend({
   tasks: z.array(
     z
       .object({
-        key: z.string(),
-        title: z.string(),
-        status: z.enum(taskStatuses),
-        depends_on: z.array(z.string()),
-        branch: z.string().nullable(),
-        commit: z.string().nullable(),
-        files_changed: z.array(z.string()),
-        tokens: z.object({ input: z.number(), output: z.number() }).strict(),
-        cost_usd: z.number(),
-        error: storedError,
+        ...taskFields,
         session: z
           .object({
             id: z.string(),
@@ -120,21 +125,12 @@ export const SwarmDetail = Swarm.extend({
 export const Task = z
   .object({
     id: z.string(),
-    key: z.string(),
     intent_id: z.string(),
     swarm_id: z.string().nullable(),
-    title: z.string(),
     prompt: z.string(),
     role: z.string(),
     runtime: z.string(),
-    status: z.enum(taskStatuses),
-    depends_on: z.array(z.string()),
-    branch: z.string().nullable(),
-    commit: z.string().nullable(),
-    files_changed: z.array(z.string()),
-    tokens: z.object({ input: z.number(), output: z.number() }).strict(),
-    cost_usd: z.number(),
-    error: storedError,
+    ...taskFields,
     session_id: z.string().nullable(),
     created_at: isoTime,
     updated_at: isoTime,

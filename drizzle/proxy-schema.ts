@@ -83,6 +83,9 @@ export const proxyRequests = pgTable(
     ttftMs: integer('ttft_ms'),
     cacheHit: boolean('cache_hit').notNull().default(false),
     piiCounts: jsonb('pii_counts').$type<PiiCounts>().notNull().default({}),
+    /** Only with DASH_PROXY_AUDIT_BODIES=on, always PII-redacted, cut at 64 KiB. */
+    requestBody: text('request_body'),
+    responseBody: text('response_body'),
   },
   (t) => [
     index('proxy_requests_at_idx').on(t.at),

@@ -12,18 +12,19 @@ const insertBatch = (rows: AuditRow[]) => sql`
   insert into proxy_requests (request_id, attempt, at, auth_kind, key_id, tenant_id, user_id, session_id,
     swarm_id, intent_id, surface, requested_model, resolved_model, provider, stream, status, error_code,
     input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, latency_ms, ttft_ms,
-    cache_hit, pii_counts)
+    cache_hit, pii_counts, request_body, response_body)
   select r."requestId", r.attempt, coalesce(r.at, now()), r."authKind", r."keyId", r."tenantId", r."userId",
     r."sessionId", r."swarmId", r."intentId", r.surface, r."requestedModel", r."resolvedModel", r.provider,
     r.stream, r.status, r."errorCode", coalesce(r."inputTokens", 0), coalesce(r."outputTokens", 0),
     coalesce(r."cacheReadTokens", 0), coalesce(r."cacheWriteTokens", 0), coalesce(r."costUsd", 0),
-    r."latencyMs", r."ttftMs", coalesce(r."cacheHit", false), coalesce(r."piiCounts", '{}'::jsonb)
+    r."latencyMs", r."ttftMs", coalesce(r."cacheHit", false), coalesce(r."piiCounts", '{}'::jsonb),
+    r."requestBody", r."responseBody"
   from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r("requestId" text, attempt int, at timestamptz,
     "authKind" text, "keyId" text, "tenantId" text, "userId" text, "sessionId" text, "swarmId" text,
     "intentId" text, surface text, "requestedModel" text, "resolvedModel" text, provider text, stream boolean,
     status int, "errorCode" text, "inputTokens" int, "outputTokens" int, "cacheReadTokens" int,
     "cacheWriteTokens" int, "costUsd" float8, "latencyMs" int, "ttftMs" int, "cacheHit" boolean,
-    "piiCounts" jsonb)`;
+    "piiCounts" jsonb, "requestBody" text, "responseBody" text)`;
 
 /** The same batch, each row also appended to the live event log as `proxy.request`, in one statement. */
 const insertBatchWithEvents = (rows: AuditRow[]) => sql`

@@ -13,7 +13,14 @@ import { badRequest, ProxyError } from './errors.js';
 import { attempts, finalError, type AttemptState } from './attempts.js';
 import { header, readBody, respondJson, responseHeaders, setHeader } from './node-io.js';
 import { addCounts, findPii, redact, type PiiCounts } from './pii.js';
-import { attemptFields, auditRow, ms, totalTokens, type RequestContext } from './request-context.js';
+import {
+  attemptFields,
+  auditRow,
+  ms,
+  storedBody,
+  totalTokens,
+  type RequestContext,
+} from './request-context.js';
 import { replay, streamAnswer } from './respond.js';
 import {
   DEFAULT_OUTPUT_ESTIMATE,
@@ -109,6 +116,7 @@ export async function handleChat(c: Context, codec: SurfaceCodec, rt: ProxyRunti
   const piiMode = rt.settings.pii.tenants[principal.tenantId] ?? rt.settings.pii.mode;
   if (piiMode !== 'off') {
     screenRequest(req, x.pii, piiMode === 'redact');
+    if (rt.settings.auditBodies) x.requestBody = storedBody(JSON.stringify(req));
     const kinds = Object.keys(x.pii).map((k) => k.slice('request.'.length));
     if (piiMode === 'block' && kinds.length)
       refuse(
@@ -118,8 +126,7 @@ export async function handleChat(c: Context, codec: SurfaceCodec, rt: ProxyRunti
           `The request contains ${kinds.join(', ')}; this tenant's policy blocks it.`,
         ),
       );
-  }
-
+  } else if (rt.settings.auditBodies) x.requestBody = storedBody(JSON.stringify(req));
   const candidates = resolveCandidates(req, routing, rt.settings, rt.health);
   const first = candidates[0]!;
   const estimate = {
@@ -185,6 +192,11 @@ export async function handleChat(c: Context, codec: SurfaceCodec, rt: ProxyRunti
           status: 200,
           latencyMs: ms(started),
           ttftMs: Math.round(won.result.ttftMs),
+          ...(rt.settings.auditBodies && {
+            responseBody: storedBody(
+              JSON.stringify({ text: r.text, tool_calls: r.toolCalls, finish: r.finish }),
+            ),
+          }),
         }),
       );
       // Off the response path: the store applies commands in order (one Redis connection, or

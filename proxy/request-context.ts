@@ -2,7 +2,7 @@
 import type { Usage } from '../providers/types.js';
 import type { AuditRow } from './audit.js';
 import type { Principal } from './auth.js';
-import type { PiiCounts } from './pii.js';
+import { findPii, redact, type PiiCounts } from './pii.js';
 import type { Candidate } from './router.js';
 import type { ProxyRuntime } from './runtime.js';
 import type { SurfaceCodec } from './surfaces.js';
@@ -18,6 +18,19 @@ export interface RequestContext {
   /** OpenAI surface: the client asked for the usage chunk, as OpenAI sends it only then. */
   includeUsage: boolean;
   pii: PiiCounts;
+  /** The request as the audit keeps it (DASH_PROXY_AUDIT_BODIES=on): redacted, bounded. */
+  requestBody?: string;
+}
+
+const MAX_STORED_BODY = 64 * 1024;
+
+/**
+ * A body as the audit stores it: PII always redacted (whatever the tenant's mode, which decides
+ * what the model sees), and cut at 64 KiB so one huge prompt cannot bloat the table.
+ */
+export function storedBody(text: string): string {
+  const clean = redact(text, findPii(text));
+  return clean.length > MAX_STORED_BODY ? `${clean.slice(0, MAX_STORED_BODY)}…[truncated]` : clean;
 }
 
 export const totalTokens = (u: Usage) => u.input + u.output + u.cacheRead + u.cacheWrite;
@@ -41,6 +54,7 @@ export function auditRow(
     requestedModel: x.requestedModel,
     stream: x.stream,
     piiCounts: { ...x.pii } as Record<string, number>,
+    ...(x.requestBody !== undefined && { requestBody: x.requestBody }),
     ...row,
   };
 }

@@ -9,7 +9,14 @@ import { zeroUsage } from '../providers/types.js';
 import { settle, type Reservation } from './admission.js';
 import type { CachedAnswer } from './cache.js';
 import { StreamRedactor } from './pii.js';
-import { attemptFields, auditRow, ms, totalTokens, type RequestContext } from './request-context.js';
+import {
+  attemptFields,
+  auditRow,
+  ms,
+  storedBody,
+  totalTokens,
+  type RequestContext,
+} from './request-context.js';
 import type { Candidate } from './router.js';
 import type { UpstreamResult } from './upstream.js';
 import { respondJson, respondStream, responseHeaders } from './node-io.js';
@@ -102,6 +109,7 @@ export function streamAnswer(
         errorCode: completed ? null : failure ? 'upstream_stream_failed' : 'client_closed',
         latencyMs: ms(x.started),
         ttftMs: Math.round(result.ttftMs),
+        ...(x.rt.settings.auditBodies && { responseBody: storedBody(streamedAnswer(recorded)) }),
       }),
     );
     if (completed)
@@ -159,4 +167,19 @@ export function replay(c: Context, x: RequestContext, hit: CachedAnswer): Respon
     yield text + encoder.end(costed);
   }
   return respondStream(c, SSE_HEADERS, frames());
+}
+
+/** What a stream said, as the audit keeps it: its text, its tool calls, how it ended. */
+function streamedAnswer(events: StreamEvent[]): string {
+  let text = '';
+  const tools: { id: string; name: string; arguments: string }[] = [];
+  let finish: string | undefined;
+  for (const e of events) {
+    if (e.type === 'text') text += e.text;
+    else if (e.type === 'tool_start') tools[e.index] = { id: e.id, name: e.name, arguments: '' };
+    else if (e.type === 'tool_args' && tools[e.index]) tools[e.index]!.arguments += e.delta;
+    else if (e.type === 'finish') finish = e.reason;
+    else if (e.type === 'error') finish = `error: ${e.message}`;
+  }
+  return JSON.stringify({ text, tool_calls: tools.filter(Boolean), finish: finish ?? null });
 }

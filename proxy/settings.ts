@@ -67,6 +67,8 @@ export const ProxyEnvShape = {
     .default(64 * 1024 * 1024),
   DASH_PROXY_CACHE_TTL_MS: positiveInt.default(3_600_000),
   DASH_PROXY_AUDIT_FLUSH_MS: positiveInt.default(200),
+  /** Keep request and response bodies in the audit rows, PII-redacted (off: counts and metadata only). */
+  DASH_PROXY_AUDIT_BODIES: z.enum(['on', 'off']).default('off'),
 };
 
 type ProxyEnv = z.infer<z.ZodObject<typeof ProxyEnvShape>>;
@@ -99,6 +101,8 @@ export interface ProxySettings {
   pii: { mode: PiiMode; tenants: Record<string, PiiMode> };
   cache: { maxBytes: number; ttlMs: number };
   auditFlushMs: number;
+  /** DASH_PROXY_AUDIT_BODIES: bodies in the audit rows, redacted. */
+  auditBodies: boolean;
 }
 
 const trim = (u: string) => u.replace(/\/$/, '');
@@ -164,5 +168,6 @@ export function resolveProxySettings(
     pii: { mode: e.DASH_PROXY_PII_MODE, tenants: e.DASH_PROXY_PII_TENANTS ?? {} },
     cache: { maxBytes: e.DASH_PROXY_CACHE_MAX_BYTES, ttlMs: e.DASH_PROXY_CACHE_TTL_MS },
     auditFlushMs: e.DASH_PROXY_AUDIT_FLUSH_MS,
+    auditBodies: e.DASH_PROXY_AUDIT_BODIES === 'on',
   };
 }

@@ -155,3 +155,66 @@ describe('PII through the proxy', () => {
     expect(text).not.toMatch(/john\.smith|4111|415 555/);
   });
 });
+
+describe('bodies in the audit (DASH_PROXY_AUDIT_BODIES)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({
+      env: {
+        DASH_PROXY_AUDIT_BODIES: 'on',
+        DASH_PROXY_PII_MODE: 'redact',
+        // A tenant whose model sees PII in clear: the stored bodies are redacted all the same.
+        DASH_PROXY_PII_TENANTS: JSON.stringify({ open: 'off' }),
+      },
+    });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('keeps request and response, redacted even where the model saw PII in clear', async () => {
+    const client = h.openai(await h.mint({ tenantId: 'open', userId: 'hal' }));
+    const { response } = await client.chat.completions
+      .create({
+        model: 'gpt-4.1',
+        messages: [{ role: 'user', content: '[rehearsal:echo] mail kim@example.org the plan' }],
+      })
+      .withResponse();
+    expect(h.upstreamB.requests.at(-1)!.lastUser).toContain('kim@example.org');
+    const [row] = await h.audit(response.headers.get('x-request-id')!);
+    expect(row!.requestBody).toContain('mail [REDACTED:EMAIL] the plan');
+    expect(row!.responseBody).toContain('echo: mail [REDACTED:EMAIL] the plan');
+    expect(JSON.parse(row!.responseBody!)).toMatchObject({ finish: 'stop' });
+    expect(JSON.stringify(row)).not.toContain('kim@example.org');
+  });
+
+  it('keeps what a stream said, as text and tool calls', async () => {
+    const client = h.openai(await h.mint({ tenantId: 'acme', userId: 'ida' }));
+    const { data: stream, response } = await client.chat.completions
+      .create({
+        model: 'claude-sonnet-4-5',
+        stream: true,
+        messages: [{ role: 'user', content: '[rehearsal:echo] call 415 555 2671 now' }],
+      })
+      .withResponse();
+    let text = '';
+    for await (const c of stream) text += c.choices[0]?.delta.content ?? '';
+    const [row] = await h.audit(response.headers.get('x-request-id')!);
+    expect(JSON.parse(row!.responseBody!)).toEqual({ text, tool_calls: [], finish: 'stop' });
+    expect(row!.requestBody).toContain('[REDACTED:PHONE]');
+  });
+
+  it('keeps no body when the setting is off (the default)', async () => {
+    const off = await startHarness({});
+    try {
+      const { response } = await off
+        .openai(await off.mint({ userId: 'jo' }))
+        .chat.completions.create({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hello' }] })
+        .withResponse();
+      const [row] = await off.audit(response.headers.get('x-request-id')!);
+      expect(row).toMatchObject({ status: 200, requestBody: null, responseBody: null });
+    } finally {
+      await off.close();
+    }
+  });
+});

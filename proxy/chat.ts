@@ -186,24 +186,28 @@ export async function handleChat(c: Context, codec: SurfaceCodec, rt: ProxyRunti
         r.text = redact(r.text, m);
       }
       const costUsd = costOf(won.cand.model.id, r.usage);
-      rt.audit.push(
-        auditRow(x, {
-          ...attemptFields(won.cand, won.attempt, r.usage, costUsd),
-          status: 200,
-          latencyMs: ms(started),
-          ttftMs: Math.round(won.result.ttftMs),
-          ...(rt.settings.auditBodies && {
-            responseBody: storedBody(
-              JSON.stringify({ text: r.text, tool_calls: r.toolCalls, finish: r.finish }),
-            ),
+      const latencyMs = ms(started);
+      // The bookkeeping runs once the answer is written (setImmediate comes after the write, and
+      // before this process reads its next request, so the next admission sees the settlement).
+      setImmediate(() => {
+        rt.audit.push(
+          auditRow(x, {
+            ...attemptFields(won.cand, won.attempt, r.usage, costUsd),
+            status: 200,
+            latencyMs,
+            ttftMs: Math.round(won.result.ttftMs),
+            ...(rt.settings.auditBodies && {
+              responseBody: storedBody(
+                JSON.stringify({ text: r.text, tool_calls: r.toolCalls, finish: r.finish }),
+              ),
+            }),
           }),
-        }),
-      );
-      // Off the response path: the store applies commands in order (one Redis connection, or
-      // synchronously in process), so this process's next admission already sees the settlement.
-      settle(rt.limits, reservation, { tokens: totalTokens(r.usage), usd: costUsd }).catch((err: unknown) =>
-        console.error('[dash proxy] settling a request failed:', (err as Error).message),
-      );
+        );
+        settle(rt.limits, reservation, { tokens: totalTokens(r.usage), usd: costUsd }).catch((err: unknown) =>
+          console.error('[dash proxy] settling a request failed:', (err as Error).message),
+        );
+      });
+      // Now, not later: requests coalesced behind this one read the cache as soon as it returns.
       store?.({ kind: 'json', response: r, model: won.cand.model.id, provider: won.cand.provider });
       setHeader(c, 'x-dash-cost-usd', costUsd.toFixed(8));
       return respondJson(c, 200, codec.encodeResponse(r, won.cand.model.id, { ...r.usage, costUsd }));

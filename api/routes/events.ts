@@ -2,11 +2,10 @@
 // position (`Last-Event-ID`, or `?after=`), then new ones as they are written; each message's
 // `id:` is the event id, so a reconnecting EventSource resumes exactly where it stopped.
 // The WebSocket twin at /events (api/events-socket.ts) takes the same query.
-import { and, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
-import { NotFoundError, ValidationError } from '../../core/errors.js';
+import { ValidationError } from '../../core/errors.js';
 import {
   eventKinds,
   followEvents,
@@ -17,6 +16,7 @@ import {
 import type { Database } from '../../drizzle/client.js';
 import * as s from '../../drizzle/schema.js';
 import type { ApiDeps } from '../context.js';
+import { findOwned } from '../owned.js';
 import { validate } from '../validate.js';
 import { tenantOf, type AuthEnv } from '../auth.js';
 
@@ -81,20 +81,8 @@ export async function resolveEventStream(
     // The header is what a reconnecting client sends: it wins over the URL it reconnects to.
     after = Number(lastEventId.trim());
   }
-  if (query.intent_id) {
-    const [row] = await db
-      .select({ id: s.intents.id })
-      .from(s.intents)
-      .where(and(eq(s.intents.id, query.intent_id), eq(s.intents.tenantId, tenantId)));
-    if (!row) throw new NotFoundError('intent', query.intent_id);
-  }
-  if (query.session_id) {
-    const [row] = await db
-      .select({ id: s.agentSessions.id })
-      .from(s.agentSessions)
-      .where(and(eq(s.agentSessions.id, query.session_id), eq(s.agentSessions.tenantId, tenantId)));
-    if (!row) throw new NotFoundError('agent', query.session_id);
-  }
+  if (query.intent_id) await findOwned(db, s.intents, 'intent', tenantId, query.intent_id);
+  if (query.session_id) await findOwned(db, s.agentSessions, 'agent', tenantId, query.session_id);
   const from = await positionOf(db, after);
   if (!from)
     throw new ValidationError(`No event with id ${after}; resume from an id this stream sent, or from 0.`, {

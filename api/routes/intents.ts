@@ -4,7 +4,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { webUiWorkflowUrl } from '../../core/config.js';
-import { DashError, NotFoundError, UnavailableError } from '../../core/errors.js';
+import { DashError, UnavailableError } from '../../core/errors.js';
 import { inspectRepo } from '../../core/git.js';
 import { agentTaskQueueOf } from '../../core/task-queues.js';
 import { findLandedTasks } from '../../activities/landed.js';
@@ -20,6 +20,7 @@ import type { IntentInput, PlanResult } from '../../workflows/types.js';
 import { DashIntentId, DashKind } from '../../workflows/search-attributes.js';
 import { tenantOf, type AuthEnv } from '../auth.js';
 import type { ApiDeps } from '../context.js';
+import { findOwned } from '../owned.js';
 import { afterCursor, newestFirst, pageOf, pageParams } from '../cursor.js';
 import { storable, validate } from '../validate.js';
 import { workflowControl } from '../workflow-control.js';
@@ -126,15 +127,7 @@ export function intentRoutes(deps: ApiDeps) {
     completed_at: row.completedAt?.toISOString() ?? null,
   });
 
-  /** Another tenant's intent is answered exactly like one that does not exist. */
-  const find = async (tenantId: string, id: string) => {
-    const [row] = await db
-      .select()
-      .from(s.intents)
-      .where(and(eq(s.intents.id, id), eq(s.intents.tenantId, tenantId)));
-    if (!row) throw new NotFoundError('intent', id);
-    return row;
-  };
+  const find = (tenantId: string, id: string) => findOwned(db, s.intents, 'intent', tenantId, id);
 
   return new Hono<AuthEnv>()
     .post('/', validate('json', CreateIntent), async (c) => {

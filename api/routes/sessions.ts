@@ -5,7 +5,7 @@ import { and, asc, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { webUiWorkflowUrl } from '../../core/config.js';
-import { DashError, NotFoundError, UnavailableError } from '../../core/errors.js';
+import { DashError, UnavailableError } from '../../core/errors.js';
 import { inspectRepo } from '../../core/git.js';
 import { isKnownAgentModel } from '../../core/agent-model.js';
 import { roleNames } from '../../core/roles.js';
@@ -25,6 +25,7 @@ import type { RoleName, RuntimeName } from '../../workflows/types.js';
 import { startSessionWorkflow } from '../session-start.js';
 import { tenantOf, type AuthEnv } from '../auth.js';
 import type { ApiDeps } from '../context.js';
+import { findOwned } from '../owned.js';
 import { afterCursor, newestFirst, pageOf, pageParams } from '../cursor.js';
 import { storable, validate } from '../validate.js';
 import { workflowControl } from '../workflow-control.js';
@@ -125,15 +126,7 @@ export function sessionRoutes(deps: ApiDeps) {
     workflow_id: r.workflowId,
     web_ui_url: webUiWorkflowUrl(deps.config, r.workflowId),
   });
-  /** Another tenant's agent is answered exactly like one that does not exist. */
-  const find = async (tenantId: string, id: string) => {
-    const [row] = await db
-      .select()
-      .from(s.agentSessions)
-      .where(and(eq(s.agentSessions.id, id), eq(s.agentSessions.tenantId, tenantId)));
-    if (!row) throw new NotFoundError('agent', id);
-    return row;
-  };
+  const find = (tenantId: string, id: string) => findOwned(db, s.agentSessions, 'agent', tenantId, id);
   const treeOf = (sessionId: string) =>
     db
       .select()

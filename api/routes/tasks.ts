@@ -2,10 +2,10 @@
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { NotFoundError } from '../../core/errors.js';
 import * as s from '../../drizzle/schema.js';
 import { tenantOf, type AuthEnv } from '../auth.js';
 import type { ApiDeps } from '../context.js';
+import { findOwned } from '../owned.js';
 import { afterCursor, newestFirst, pageOf, pageParams } from '../cursor.js';
 import { validate } from '../validate.js';
 
@@ -85,12 +85,7 @@ export function taskRoutes(deps: ApiDeps) {
       return c.json(pageOf(rows, q.limit, (t) => present(t, sessions.get(t.id))));
     })
     .get('/:id', validate('param', TaskId), async (c) => {
-      const { id } = c.req.valid('param');
-      const [row] = await db
-        .select()
-        .from(s.tasks)
-        .where(and(eq(s.tasks.id, id), eq(s.tasks.tenantId, tenantOf(c))));
-      if (!row) throw new NotFoundError('task', id);
+      const row = await findOwned(db, s.tasks, 'task', tenantOf(c), c.req.valid('param').id);
       const sessions = await sessionsOf([row.id]);
       return c.json(present(row, sessions.get(row.id)));
     });

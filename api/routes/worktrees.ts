@@ -4,13 +4,14 @@ import path from 'node:path';
 import { and, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { DashError, NotFoundError } from '../../core/errors.js';
+import { DashError } from '../../core/errors.js';
 import { gitStatus, inspectRepo } from '../../core/git.js';
 import * as s from '../../drizzle/schema.js';
 import type { WorktreeCreateWorkflow } from '../../workflows/worktree-create-workflow.js';
 import type { WorktreeReaperWorkflow } from '../../workflows/worktree-reaper-workflow.js';
 import { tenantOf, type AuthEnv } from '../auth.js';
 import type { ApiDeps } from '../context.js';
+import { findOwned } from '../owned.js';
 import { afterCursor, newestFirst, pageOf, pageParams } from '../cursor.js';
 import { validate } from '../validate.js';
 
@@ -53,15 +54,7 @@ const present = (w: WorktreeRow) => ({
 
 export function worktreeRoutes(deps: ApiDeps) {
   const { db } = deps.database;
-  /** Another tenant's worktree is answered exactly like one that does not exist. */
-  const find = async (tenantId: string, id: string) => {
-    const [row] = await db
-      .select()
-      .from(s.worktrees)
-      .where(and(eq(s.worktrees.id, id), eq(s.worktrees.tenantId, tenantId)));
-    if (!row) throw new NotFoundError('worktree', id);
-    return row;
-  };
+  const find = (tenantId: string, id: string) => findOwned(db, s.worktrees, 'worktree', tenantId, id);
   return new Hono<AuthEnv>()
     .post('/', validate('json', CreateWorktree), async (c) => {
       const body = c.req.valid('json');

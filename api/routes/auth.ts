@@ -3,11 +3,12 @@
 import { and, eq, isNull, ne } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { NotFoundError } from '../../core/errors.js';
 import { proxyKeys } from '../../drizzle/proxy-schema.js';
-import { mintVirtualKey, revokeVirtualKey } from '../../proxy/auth.js';
+import { revokeVirtualKey } from '../../proxy/auth.js';
 import { principalOf, tenantOf, type AuthEnv } from '../auth.js';
+import { createApiKey, presentKey } from '../key-view.js';
 import type { ApiDeps } from '../context.js';
+import { findOwned } from '../owned.js';
 import { afterCursor, newestFirst, pageOf, pageParams } from '../cursor.js';
 import { storable, validate } from '../validate.js';
 
@@ -33,19 +34,6 @@ export const ListKeys = z.object({
   include_revoked: z.enum(['true', 'false']).default('false'),
 });
 
-type KeyRow = typeof proxyKeys.$inferSelect;
-const present = (k: KeyRow) => ({
-  id: k.id,
-  prefix: k.prefix,
-  name: k.name,
-  scope: k.scope,
-  tenant: k.tenantId,
-  user: k.userId,
-  created_at: k.createdAt.toISOString(),
-  expires_at: k.expiresAt?.toISOString() ?? null,
-  revoked_at: k.revokedAt?.toISOString() ?? null,
-});
-
 export function authRoutes(deps: ApiDeps) {
   const { db } = deps.database;
   return new Hono<AuthEnv>()
@@ -62,19 +50,14 @@ export function authRoutes(deps: ApiDeps) {
     .post('/keys', validate('json', CreateKey), async (c) => {
       const body = c.req.valid('json');
       const p = principalOf(c);
-      const expiresAt =
-        body.expires_in_days === undefined
-          ? undefined
-          : new Date(Date.now() + body.expires_in_days * 86_400_000);
-      const minted = await mintVirtualKey(db, {
+      const created = await createApiKey(db, {
         tenantId: p.tenantId,
         userId: p.userId,
         name: body.name,
         scope: body.scope,
-        ...(expiresAt && { expiresAt }),
+        expiresInDays: body.expires_in_days,
       });
-      const [row] = await db.select().from(proxyKeys).where(eq(proxyKeys.id, minted.id));
-      return c.json({ ...present(row!), key: minted.key }, 201);
+      return c.json(created, 201);
     })
     .get('/keys', validate('query', ListKeys), async (c) => {
       const q = c.req.valid('query');
@@ -92,15 +75,11 @@ export function authRoutes(deps: ApiDeps) {
         )
         .orderBy(...newestFirst(proxyKeys))
         .limit(q.limit + 1);
-      return c.json(pageOf(rows, q.limit, present));
+      return c.json(pageOf(rows, q.limit, presentKey));
     })
     .delete('/keys/:id', validate('param', KeyId), async (c) => {
       const { id } = c.req.valid('param');
-      const [row] = await db
-        .select()
-        .from(proxyKeys)
-        .where(and(eq(proxyKeys.id, id), eq(proxyKeys.tenantId, tenantOf(c))));
-      if (!row) throw new NotFoundError('key', id);
+      await findOwned(db, proxyKeys, 'key', tenantOf(c), id);
       const revoked = await revokeVirtualKey(db, id);
       return c.json({ id, revoked, was_revoked: !revoked });
     });

@@ -112,11 +112,9 @@ export default class AuthKeyCreate extends DashCommand {
         );
     }
     // Loaded here so that the everyday commands do not load database drivers.
-    const [{ openDatabase }, { mintVirtualKey }, { proxyKeys }, { eq }] = await Promise.all([
+    const [{ openDatabase }, { createApiKey }] = await Promise.all([
       import('../../../../drizzle/client.js'),
-      import('../../../../proxy/auth.js'),
-      import('../../../../drizzle/proxy-schema.js'),
-      import('drizzle-orm'),
+      import('../../../../api/key-view.js'),
     ]);
     const where = config.databaseUrl
       ? 'the database at DASH_DATABASE_URL'
@@ -137,28 +135,13 @@ export default class AuthKeyCreate extends DashCommand {
       });
     }
     try {
-      const minted = await mintVirtualKey(database.db, {
+      return await createApiKey(database.db, {
         tenantId: tenant,
         userId: 'operator',
         name: input.name,
         scope: input.scope,
-        ...(input.expires_in_days !== undefined && {
-          expiresAt: new Date(Date.now() + input.expires_in_days * 86_400_000),
-        }),
+        expiresInDays: input.expires_in_days,
       });
-      const [row] = await database.db.select().from(proxyKeys).where(eq(proxyKeys.id, minted.id));
-      return {
-        id: row!.id,
-        prefix: row!.prefix,
-        name: row!.name,
-        scope: row!.scope,
-        tenant: row!.tenantId,
-        user: row!.userId,
-        created_at: row!.createdAt.toISOString(),
-        expires_at: row!.expiresAt?.toISOString() ?? null,
-        revoked_at: row!.revokedAt?.toISOString() ?? null,
-        key: minted.key,
-      };
     } catch (err) {
       const message = (err as Error).message;
       throw new Errors.CLIError(

@@ -11,6 +11,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { DashError } from '../core/errors.js';
 import { followEvents, type EventFilter, type EventPosition } from '../core/events.js';
 import type { Database } from '../drizzle/client.js';
+import { tokenOf } from '../proxy/auth.js';
 import { authorize } from './auth.js';
 import { closeEventStreams, EventQuery, heartbeatMs, resolveEventStream } from './routes/events.js';
 
@@ -42,7 +43,7 @@ export function attachEventSocket(
     const auth = await authorize(
       deps.database.db,
       deps.jwtSecret,
-      bearerOf(req.headers.authorization) ?? token,
+      tokenOf({ authorization: req.headers.authorization }) ?? token,
       'read',
     );
     if ('status' in auth) return refuse(socket, auth.status, auth.code, auth.message, auth.details);
@@ -136,6 +137,3 @@ function refuse(socket: Duplex, status: number, code: string, message: string, d
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${challenge}Connection: close\r\n\r\n${body}`,
   );
 }
-
-const bearerOf = (header: string | undefined) =>
-  header?.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : undefined;

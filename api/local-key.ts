@@ -1,7 +1,7 @@
 // Making the local admin key (see core/local-key.ts) in the stack's own database.
 import fs from 'node:fs';
 import path from 'node:path';
-import { localKeyFile } from '../core/local-key.js';
+import { localKeyFile, readLocalKey } from '../core/local-key.js';
 import type { DashConfig } from '../core/config.js';
 import type { Db } from '../drizzle/client.js';
 import { authenticate, mintVirtualKey } from '../proxy/auth.js';
@@ -9,7 +9,7 @@ import { authenticate, mintVirtualKey } from '../proxy/auth.js';
 /** Keeps $DASH_HOME/api-key holding a live admin key; returns whether a new one was made. */
 export async function ensureLocalAdminKey(db: Db, config: Pick<DashConfig, 'home'>): Promise<boolean> {
   const file = localKeyFile(config);
-  const current = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : '';
+  const current = readLocalKey(config);
   if (current) {
     const live = await authenticate(db, current, undefined).then(
       (p) => p.scope === 'admin',

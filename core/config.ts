@@ -138,6 +138,10 @@ export interface LlmSettings {
   apiKey: string | undefined;
 }
 
+/** The API as a process on this host reaches it (a server bound to every address answers on loopback). */
+export const localApiUrl = (host: string, port: number) =>
+  `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashConfig {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
@@ -147,8 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DashConfig {
   const e = parsed.data;
   const home = path.resolve(e.DASH_HOME ?? path.join(os.homedir(), '.dash'));
   const uiPort = e.DASH_TEMPORAL_UI_PORT ?? e.DASH_TEMPORAL_PORT + 1000;
-  const apiUrl =
-    e.DASH_API_URL ?? `http://${e.DASH_HOST === '0.0.0.0' ? '127.0.0.1' : e.DASH_HOST}:${e.DASH_PORT}`;
+  const apiUrl = e.DASH_API_URL ?? localApiUrl(e.DASH_HOST, e.DASH_PORT);
   return {
     home,
     api: {

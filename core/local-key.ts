@@ -8,12 +8,15 @@ import type { DashConfig } from './config.js';
 
 export const localKeyFile = (config: Pick<DashConfig, 'home'>) => path.join(config.home, 'api-key');
 
-/** The key the CLI and SDK send: DASH_API_KEY, else the stack's local admin key, if any. */
-export function cliApiKey(config: Pick<DashConfig, 'home' | 'api'>): string | undefined {
-  if (config.api.key) return config.api.key;
+/** The stack's local admin key, if the file holds one. */
+export function readLocalKey(config: Pick<DashConfig, 'home'>): string | undefined {
   try {
     return fs.readFileSync(localKeyFile(config), 'utf8').trim() || undefined;
   } catch {
     return undefined;
   }
 }
+
+/** The key the CLI and SDK send: DASH_API_KEY, else the stack's local admin key, if any. */
+export const cliApiKey = (config: Pick<DashConfig, 'home' | 'api'>): string | undefined =>
+  config.api.key ?? readLocalKey(config);

@@ -3,13 +3,9 @@
 // virtual key of its own: every agent call is limited, audited and costed per session and intent.
 // Not when the proxy cannot route the agents' model (a DASH_LLM_BASE_URL endpoint with a model
 // outside the model table): then they call it directly, and the stack says why.
-import type { DashConfig, LlmSettings } from '../core/config.js';
+import { localApiUrl, type DashConfig, type LlmSettings } from '../core/config.js';
 import { findModel } from '../providers/models.js';
 import type { RehearsalServer } from '../rehearsal/server.js';
-
-/** The stack's own API, as agents on this host reach it. */
-export const localApiUrl = (config: DashConfig) =>
-  `http://${config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host}:${config.api.port}`;
 
 export function embeddedProxyConfig(
   config: DashConfig,
@@ -34,7 +30,7 @@ export function embeddedProxyConfig(
     );
     return withProxy;
   }
-  const url = localApiUrl(config);
+  const url = localApiUrl(config.api.host, config.api.port);
   log(
     `Agents call models through the LLM proxy at ${url}/proxy/v1 with a key per session (DASH_AGENT_PROXY=off: straight to the provider).`,
   );

@@ -10,7 +10,7 @@ import { createApp } from '../api/app.js';
 import { attachEventSocket } from '../api/events-socket.js';
 import { ensureLocalAdminKey } from '../api/local-key.js';
 import { localKeyFile } from '../core/local-key.js';
-import type { DashConfig } from '../core/config.js';
+import { localApiUrl, type DashConfig } from '../core/config.js';
 import { reconcileOrphanWorktrees } from '../activities/worktrees.js';
 import { ensureReaperSchedule } from '../core/schedules.js';
 import { connectClient, ensureSearchAttributes } from '../core/temporal.js';
@@ -113,7 +113,7 @@ export async function startEmbeddedStack(
       jwtSecret: config.proxy.jwtSecret,
     });
     cleanups.push(() => eventSocket.close());
-    const apiUrl = `http://${config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host}:${config.api.port}`;
+    const apiUrl = localApiUrl(config.api.host, config.api.port);
     writeStackState(config.home, {
       pid: process.pid,
       apiUrl,

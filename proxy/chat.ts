@@ -114,11 +114,12 @@ export async function handleChat(c: Context, codec: SurfaceCodec, rt: ProxyRunti
   };
 
   const piiMode = rt.settings.pii.tenants[principal.tenantId] ?? rt.settings.pii.mode;
-  if (piiMode !== 'off') {
-    screenRequest(req, x.pii, piiMode === 'redact');
-    if (rt.settings.auditBodies) x.requestBody = storedBody(JSON.stringify(req));
+  if (piiMode !== 'off') screenRequest(req, x.pii, piiMode === 'redact');
+  // Before a refusal, so that a blocked request's audit row keeps it too (redacted).
+  if (rt.settings.auditBodies) x.requestBody = storedBody(JSON.stringify(req));
+  if (piiMode === 'block') {
     const kinds = Object.keys(x.pii).map((k) => k.slice('request.'.length));
-    if (piiMode === 'block' && kinds.length)
+    if (kinds.length)
       refuse(
         new ProxyError(
           400,
@@ -126,7 +127,7 @@ export async function handleChat(c: Context, codec: SurfaceCodec, rt: ProxyRunti
           `The request contains ${kinds.join(', ')}; this tenant's policy blocks it.`,
         ),
       );
-  } else if (rt.settings.auditBodies) x.requestBody = storedBody(JSON.stringify(req));
+  }
   const candidates = resolveCandidates(req, routing, rt.settings, rt.health);
   const first = candidates[0]!;
   const estimate = {

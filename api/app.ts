@@ -6,6 +6,7 @@ import { proxyRoutes } from '../proxy/routes.js';
 import { requireAuth } from './auth.js';
 import type { ApiDeps } from './context.js';
 import { errorResponse, onError } from './errors.js';
+import { dashRequestListener } from './node-listener.js';
 import { createApiMetrics } from './metrics/index.js';
 import { openApiRoutes } from './openapi/routes.js';
 import { authRoutes } from './routes/auth.js';
@@ -25,6 +26,14 @@ export function createApp(
   deps: ApiDeps,
   proxy: ProxyRuntime = createProxyRuntime(deps.config, deps.database),
 ) {
+  return createApi(deps, proxy).app;
+}
+
+/**
+ * The app and the Node request listener to serve it with (`createDashServer(listener)`), which
+ * answers the proxy's chat routes without going through Hono.
+ */
+export function createApi(deps: ApiDeps, proxy: ProxyRuntime) {
   const metrics = createApiMetrics(deps, proxy);
   const auth = requireAuth(deps.database.db, proxy.settings.jwtSecret);
   const publicDocs = new Set(deps.config.api.publicDocs ? ['/api/v1/openapi.json', '/api/v1/docs'] : []);
@@ -59,7 +68,7 @@ export function createApp(
   app.notFound((c) =>
     errorResponse(c, 404, 'route_not_found', `No route for ${c.req.method} ${c.req.path}.`),
   );
-  return app;
+  return { app, listener: dashRequestListener(app, proxy, metrics.observeHttp) };
 }
 
 export type DashApp = ReturnType<typeof createApp>;

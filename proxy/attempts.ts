@@ -1,10 +1,9 @@
 // The one retry loop of the proxy: each candidate at most once, bounded in attempts and wall time,
 // falling back on rate limits, server errors, timeouts and network errors before the first byte,
 // honouring Retry-After with per-provider cooldowns; and the error the client gets when all fail.
-import type { Context } from 'hono';
 import type { ChatRequest } from '../providers/types.js';
 import { ProxyError } from './errors.js';
-import { clientGone } from './node-io.js';
+import { clientGone, type Exchange } from './node-io.js';
 import { auditRow, ms, type RequestContext } from './request-context.js';
 import type { Candidate } from './router.js';
 import { callUpstream, UpstreamFailure, type UpstreamResult } from './upstream.js';
@@ -16,14 +15,14 @@ export interface AttemptState {
 
 /** The one retry loop: each candidate at most once, bounded in attempts and wall time. */
 export async function attempts(
-  c: Context,
+  ex: Exchange,
   x: RequestContext & Partial<AttemptState>,
   req: ChatRequest,
   candidates: Candidate[],
 ): Promise<{ cand: Candidate; attempt: number; result: UpstreamResult } | undefined> {
   const { settings, health } = x.rt;
   const deadline = Date.now() + settings.deadlineMs;
-  const client = clientGone(c);
+  const client = clientGone(ex);
   x.failures = [];
   x.cooling = Infinity;
   let attempt = 0;

@@ -3,15 +3,14 @@
 // (fallback before the first byte only), then account: cost header or streamed usage, audit
 // rows per attempt, settlement of the reservation, cache fill.
 import crypto from 'node:crypto';
-import type { Context } from 'hono';
 import { costOf } from '../providers/models.js';
 import type { ChatRequest } from '../providers/types.js';
 import { admit, settle, type Reservation } from './admission.js';
 import { authenticate, tokenOf } from './auth.js';
 import { cacheKey, type CachedAnswer } from './cache.js';
-import { badRequest, ProxyError } from './errors.js';
+import { badRequest, ProxyError, renderProxyError } from './errors.js';
 import { attempts, finalError, type AttemptState } from './attempts.js';
-import { header, readBody, respondJson, responseHeaders, setHeader } from './node-io.js';
+import { header, readBody, respondJson, setHeader, type Exchange } from './node-io.js';
 import { addCounts, findPii, redact, type PiiCounts } from './pii.js';
 import {
   attemptFields,
@@ -32,11 +31,17 @@ import {
 import type { ProxyRuntime } from './runtime.js';
 import type { SurfaceCodec } from './surfaces.js';
 
+// Request ids: a random prefix per process and a counter, unique across replicas and restarts
+// without a random UUID per call (which showed in profiles of the hot path).
+const ID_PREFIX = `req_${crypto.randomBytes(8).toString('hex')}`;
+let idCounter = 0;
+const nextRequestId = () => `${ID_PREFIX}${(++idCounter).toString(16).padStart(8, '0')}`;
+
 /** What RoutingSchema makes of an absent `routing`. */
 const DEFAULT_ROUTING = (): Routing => ({ fallback_allowed: true, strategy: 'fixed' });
 
-async function parseBody(c: Context, codec: SurfaceCodec, maxBytes: number) {
-  const text = await readBody(c, maxBytes);
+async function parseBody(ex: Exchange, codec: SurfaceCodec, maxBytes: number) {
+  const text = await readBody(ex, maxBytes);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -85,16 +90,21 @@ function screenRequest(req: ChatRequest, counts: PiiCounts, doRedact: boolean) {
   }
 }
 
-export async function handleChat(c: Context, codec: SurfaceCodec, rt: ProxyRuntime): Promise<Response> {
+/** Answers one chat exchange; a failure is answered in the format of the surface that was called. */
+export function serveChat(ex: Exchange, codec: SurfaceCodec, rt: ProxyRuntime): Promise<void> {
+  return handleChat(ex, codec, rt).catch((err: unknown) => renderProxyError(ex, codec.surface, err));
+}
+
+async function handleChat(ex: Exchange, codec: SurfaceCodec, rt: ProxyRuntime): Promise<void> {
   const started = performance.now();
-  const requestId = `req_${crypto.randomUUID().replaceAll('-', '')}`;
-  setHeader(c, 'x-request-id', requestId);
+  const requestId = nextRequestId();
+  setHeader(ex, 'x-request-id', requestId);
   const principal = await authenticate(
     rt.db,
-    tokenOf({ authorization: header(c, 'authorization'), xApiKey: header(c, 'x-api-key') }),
+    tokenOf({ authorization: header(ex, 'authorization'), xApiKey: header(ex, 'x-api-key') }),
     rt.settings.jwtSecret,
   );
-  const { req, routing } = await parseBody(c, codec, rt.settings.maxBodyBytes);
+  const { req, routing } = await parseBody(ex, codec, rt.settings.maxBodyBytes);
   const x: RequestContext & Partial<AttemptState> = {
     rt,
     codec,
@@ -142,9 +152,9 @@ export async function handleChat(c: Context, codec: SurfaceCodec, rt: ProxyRunti
     if (err instanceof ProxyError) refuse(err);
     throw err;
   }
-  Object.assign(responseHeaders(c), reservation.headers);
+  Object.assign(ex.headers, reservation.headers);
 
-  const cacheControl = header(c, 'cache-control') ?? '';
+  const cacheControl = header(ex, 'cache-control') ?? '';
   const noStore = /\bno-store\b/i.test(cacheControl);
   const noCache = /\bno-cache\b/i.test(cacheControl);
   const key =
@@ -163,22 +173,22 @@ export async function handleChat(c: Context, codec: SurfaceCodec, rt: ProxyRunti
     }
     if (hit) {
       await settle(rt.limits, reservation, { tokens: 0, usd: 0 });
-      return replay(c, x, hit);
+      return replay(ex, x, hit);
     }
   }
-  setHeader(c, 'x-dash-cache', key ? 'miss' : 'bypass');
+  setHeader(ex, 'x-dash-cache', key ? 'miss' : 'bypass');
 
   let handedOff = false;
   try {
-    const won = await attempts(c, x, req, candidates);
+    const won = await attempts(ex, x, req, candidates);
     if (!won) {
       await settle(rt.limits, reservation, { tokens: 0, usd: 0 });
       throw finalError(x);
     }
     const store = key && won.cand === first ? (a: CachedAnswer) => rt.cache.set(key, a) : undefined;
-    setHeader(c, 'x-dash-provider', won.cand.provider);
-    setHeader(c, 'x-dash-model', won.cand.model.id);
-    setHeader(c, 'x-dash-attempts', String(won.attempt));
+    setHeader(ex, 'x-dash-provider', won.cand.provider);
+    setHeader(ex, 'x-dash-model', won.cand.model.id);
+    setHeader(ex, 'x-dash-attempts', String(won.attempt));
     if (won.result.kind === 'json') {
       const r = won.result.response;
       if (piiMode !== 'off') {
@@ -210,12 +220,12 @@ export async function handleChat(c: Context, codec: SurfaceCodec, rt: ProxyRunti
       });
       // Now, not later: requests coalesced behind this one read the cache as soon as it returns.
       store?.({ kind: 'json', response: r, model: won.cand.model.id, provider: won.cand.provider });
-      setHeader(c, 'x-dash-cost-usd', costUsd.toFixed(8));
-      return respondJson(c, 200, codec.encodeResponse(r, won.cand.model.id, { ...r.usage, costUsd }));
+      setHeader(ex, 'x-dash-cost-usd', costUsd.toFixed(8));
+      return respondJson(ex, 200, codec.encodeResponse(r, won.cand.model.id, { ...r.usage, costUsd }));
     }
     handedOff = true;
     return streamAnswer(
-      c,
+      ex,
       x,
       won.cand,
       won.attempt,

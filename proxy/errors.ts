@@ -1,10 +1,9 @@
 // The proxy's errors: one typed class, rendered once per surface in the shape that surface's SDK
 // parses (OpenAI `{error:{message,type,param,code}}`, Anthropic `{type:"error",error:{type,message}}`).
-import type { Context } from 'hono';
 import { anthropicErrorBody } from '../providers/anthropic.js';
 import { openAiErrorBody } from '../providers/openai.js';
 import { DashError } from '../core/errors.js';
-import { respondJson, responseHeaders } from './node-io.js';
+import { respondJson, type Exchange } from './node-io.js';
 
 export type Surface = 'openai' | 'anthropic';
 
@@ -59,15 +58,17 @@ export function errorBody(surface: Surface, err: ProxyError) {
     : anthropicErrorBody(anthropicType(err.status), `${err.message} (${err.code})`);
 }
 
-export function renderProxyError(c: Context, surface: Surface, err: unknown) {
+export function renderProxyError(ex: Exchange, surface: Surface, err: unknown): void {
   const e =
     err instanceof ProxyError
       ? err
       : err instanceof DashError
         ? new ProxyError(err.status, err.code, err.message)
         : internal(err);
-  Object.assign(responseHeaders(c), e.headers);
-  return respondJson(c, e.status, errorBody(surface, e));
+  // Too late for an error answer: the client sees the connection drop instead.
+  if (ex.outgoing?.headersSent) return void ex.outgoing.destroy();
+  Object.assign(ex.headers, e.headers);
+  respondJson(ex, e.status, errorBody(surface, e));
 }
 
 function internal(err: unknown): ProxyError {

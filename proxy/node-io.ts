@@ -1,22 +1,52 @@
-// Request I/O straight from Node's IncomingMessage when the app runs on @hono/node-server. Touching
-// `c.req.raw` there builds a full fetch Request per call (a measurable share of the proxy's CPU),
-// so headers, body and client disconnects are read from the Node objects, with the fetch API as
-// the fallback on other runtimes (and in `app.request` tests).
+// One proxied HTTP exchange, read and answered straight through Node's IncomingMessage and
+// ServerResponse when the server runs on Node: touching `c.req.raw` there builds a full fetch
+// Request per call, and answering with a fetch Response makes @hono/node-server copy it back into
+// Node's objects (both measurable shares of the proxy's CPU). The chat routes are also served
+// without Hono at all (api/node-listener.ts); on other runtimes, and in `app.request` tests, the
+// fetch API behind a Hono context is the fallback.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import { ProxyError } from './errors.js';
+
+export interface Exchange {
+  incoming?: IncomingMessage;
+  outgoing?: ServerResponse;
+  /** The fetch fallback, when there are no Node objects. */
+  c?: Context;
+  /** Response headers set so far (mutable), handed over once with the answer. */
+  headers: Record<string, string>;
+  /** The fetch fallback's answer. */
+  response?: Response;
+}
+
+export const nodeExchange = (incoming: IncomingMessage, outgoing: ServerResponse): Exchange => ({
+  incoming,
+  outgoing,
+  headers: {},
+});
 
 interface NodeBindings {
   incoming?: IncomingMessage;
   outgoing?: ServerResponse;
 }
 
-const node = (c: Context): NodeBindings => (c.env as NodeBindings | undefined) ?? {};
+/** The exchange behind a Hono context: its Node objects when @hono/node-server passed them. */
+export function exchangeOf(c: Context): Exchange {
+  const env = c.env as NodeBindings | undefined;
+  return env?.incoming && env.outgoing ? nodeExchange(env.incoming, env.outgoing) : { c, headers: {} };
+}
 
-export function header(c: Context, name: string): string | undefined {
-  const incoming = node(c).incoming;
-  if (!incoming) return c.req.header(name);
-  const v = incoming.headers[name];
+/** What a Hono handler returns once the exchange was answered. */
+export function answered(ex: Exchange): Response {
+  if (ex.outgoing)
+    // @hono/node-server writes nothing for a response marked as already sent.
+    return new Response(null, { status: ex.outgoing.statusCode, headers: { 'x-hono-already-sent': '1' } });
+  return ex.response ?? new Response(null, { status: 500 });
+}
+
+export function header(ex: Exchange, name: string): string | undefined {
+  if (!ex.incoming) return ex.c!.req.header(name);
+  const v = ex.incoming.headers[name];
   return Array.isArray(v) ? v.join(', ') : v;
 }
 
@@ -24,12 +54,12 @@ const tooLarge = (max: number) =>
   new ProxyError(413, 'request_too_large', `The request body is larger than ${max} bytes.`);
 
 /** The body as text, refused with 413 as soon as it passes `max` bytes. */
-export async function readBody(c: Context, max: number): Promise<string> {
-  const declared = Number(header(c, 'content-length'));
+export async function readBody(ex: Exchange, max: number): Promise<string> {
+  const declared = Number(header(ex, 'content-length'));
   if (Number.isFinite(declared) && declared > max) throw tooLarge(max);
-  const incoming = node(c).incoming;
+  const incoming = ex.incoming;
   if (!incoming) {
-    const text = await c.req.text();
+    const text = await ex.c!.req.text();
     if (Buffer.byteLength(text) > max) throw tooLarge(max);
     return text;
   }
@@ -72,8 +102,8 @@ export interface ClientGone {
 }
 
 /** An EventTarget-free stand-in for AbortSignal: those cost measurable CPU per request. */
-export function clientGone(c: Context): ClientGone {
-  const outgoing = node(c).outgoing;
+export function clientGone(ex: Exchange): ClientGone {
+  const outgoing = ex.outgoing;
   let gone = false;
   let listener: ((reason: Error) => void) | undefined;
   const fire = (reason: Error) => {
@@ -87,7 +117,7 @@ export function clientGone(c: Context): ClientGone {
       if (!outgoing.writableFinished) fire(new Error('client closed the connection'));
     });
   else {
-    const signal = c.req.raw.signal;
+    const signal = ex.c!.req.raw.signal;
     if (signal.aborted) gone = true;
     else
       signal.addEventListener('abort', () => fire(new Error('client closed the connection')), { once: true });
@@ -106,32 +136,30 @@ export function clientGone(c: Context): ClientGone {
 }
 
 // ---- responses ----
-// Response headers are kept in a plain object per request and handed over once: Hono's
+// Response headers are kept in a plain object per exchange and handed over once: Hono's
 // `c.header` validates each one into a fetch `Headers`, which @hono/node-server then iterates
 // (sorted) back into an object; on the hot path that was a measurable share of the CPU.
 
-const headersOf = new WeakMap<Context, Record<string, string>>();
-
-/** The response headers set so far for this request (mutable). */
-export function responseHeaders(c: Context): Record<string, string> {
-  let h = headersOf.get(c);
-  if (!h) headersOf.set(c, (h = {}));
-  return h;
+export function setHeader(ex: Exchange, name: string, value: string): void {
+  ex.headers[name] = value;
 }
 
-export function setHeader(c: Context, name: string, value: string): void {
-  responseHeaders(c)[name] = value;
-}
-
-/** A complete answer with the headers set so far; on Node it is written in one go. */
-export function respond(c: Context, status: number, body: string, contentType: string): Response {
-  const headers = responseHeaders(c);
+/** A complete answer with the headers set so far; on Node, head and body go out in one write. */
+export function respond(ex: Exchange, status: number, body: string, contentType: string): void {
+  const headers = ex.headers;
   headers['content-type'] = contentType;
-  return new Response(body, { status, headers });
+  const outgoing = ex.outgoing;
+  if (!outgoing) {
+    ex.response = new Response(body, { status, headers });
+    return;
+  }
+  headers['content-length'] = String(Buffer.byteLength(body));
+  outgoing.writeHead(status, headers);
+  outgoing.end(body);
 }
 
-export const respondJson = (c: Context, status: number, value: unknown) =>
-  respond(c, status, JSON.stringify(value), 'application/json');
+export const respondJson = (ex: Exchange, status: number, value: unknown) =>
+  respond(ex, status, JSON.stringify(value), 'application/json');
 
 /**
  * Streams text frames. On Node they are written straight to the socket: the headers go out with
@@ -140,14 +168,17 @@ export const respondJson = (c: Context, status: number, value: unknown) =>
  * generator is then closed as soon as it is not waiting any more).
  */
 export function respondStream(
-  c: Context,
+  ex: Exchange,
   headers: Record<string, string>,
   frames: AsyncGenerator<string>,
   clientGone?: () => void,
-): Response {
-  const all = { ...responseHeaders(c), ...headers };
-  const outgoing = node(c).outgoing;
-  if (!outgoing) return fetchStream(all, frames, clientGone);
+): void {
+  const all = { ...ex.headers, ...headers };
+  const outgoing = ex.outgoing;
+  if (!outgoing) {
+    ex.response = fetchStream(all, frames, clientGone);
+    return;
+  }
   let closed = false;
   outgoing.once('close', () => {
     closed = true;
@@ -182,8 +213,6 @@ export function respondStream(
       outgoing.destroy(err as Error);
     }
   })();
-  // @hono/node-server writes nothing for a response marked as already sent.
-  return new Response(null, { status: 200, headers: { 'x-hono-already-sent': '1' } });
 }
 
 function fetchStream(

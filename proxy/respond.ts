@@ -2,7 +2,6 @@
 // upstream fails after the first byte, the client gets an error event in its own format and the
 // audit row says so. Accounting (audit, settlement, cache fill) runs when the stream ends, however
 // it ends, including a client that hangs up.
-import type { Context } from 'hono';
 import { costOf } from '../providers/models.js';
 import type { StreamEvent, Usage } from '../providers/types.js';
 import { zeroUsage } from '../providers/types.js';
@@ -19,7 +18,7 @@ import {
 } from './request-context.js';
 import type { Candidate } from './router.js';
 import type { UpstreamResult } from './upstream.js';
-import { respondJson, respondStream, responseHeaders } from './node-io.js';
+import { respondJson, respondStream, type Exchange } from './node-io.js';
 
 const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -28,7 +27,7 @@ const SSE_HEADERS = {
 };
 
 export function streamAnswer(
-  c: Context,
+  ex: Exchange,
   x: RequestContext,
   cand: Candidate,
   attempt: number,
@@ -37,7 +36,7 @@ export function streamAnswer(
   reservation: Reservation,
   store: ((a: CachedAnswer) => void) | undefined,
   leaderDone: (() => void) | undefined,
-): Response {
+): void {
   const encoder = x.codec.streamEncoder(cand.model.id, x.includeUsage);
   const redactor = screen ? new StreamRedactor(x.pii) : undefined;
   const usage: Usage = zeroUsage();
@@ -126,7 +125,7 @@ export function streamAnswer(
       (err: unknown) => console.error('[dash proxy] settling a stream failed:', (err as Error).message),
     );
   }
-  return respondStream(c, SSE_HEADERS, frames(), () => {
+  return respondStream(ex, SSE_HEADERS, frames(), () => {
     if (completed) return;
     clientClosed = true;
     void finish();
@@ -134,7 +133,7 @@ export function streamAnswer(
 }
 
 /** Serves a cached answer: no upstream call, no cost; the audit row marks the hit. */
-export function replay(c: Context, x: RequestContext, hit: CachedAnswer): Response {
+export function replay(ex: Exchange, x: RequestContext, hit: CachedAnswer): void {
   const usage = hit.kind === 'json' ? hit.response.usage : hit.usage;
   x.rt.audit.push(
     auditRow(x, {
@@ -151,7 +150,7 @@ export function replay(c: Context, x: RequestContext, hit: CachedAnswer): Respon
       latencyMs: ms(x.started),
     }),
   );
-  Object.assign(responseHeaders(c), {
+  Object.assign(ex.headers, {
     'x-dash-cache': 'hit',
     'x-dash-provider': hit.provider,
     'x-dash-model': hit.model,
@@ -159,14 +158,14 @@ export function replay(c: Context, x: RequestContext, hit: CachedAnswer): Respon
   });
   const costed = { ...usage, costUsd: 0 };
   if (hit.kind === 'json')
-    return respondJson(c, 200, x.codec.encodeResponse(hit.response, hit.model, costed));
+    return respondJson(ex, 200, x.codec.encodeResponse(hit.response, hit.model, costed));
   const encoder = x.codec.streamEncoder(hit.model, x.includeUsage);
   async function* frames(): AsyncGenerator<string> {
     let text = '';
     for (const e of hit.kind === 'stream' ? hit.events : []) text += encoder.encode(e);
     yield text + encoder.end(costed);
   }
-  return respondStream(c, SSE_HEADERS, frames());
+  return respondStream(ex, SSE_HEADERS, frames());
 }
 
 /** What a stream said, as the audit keeps it: its text, its tool calls, how it ended. */

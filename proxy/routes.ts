@@ -5,27 +5,34 @@ import { Hono, type Context } from 'hono';
 import { MODELS } from '../providers/models.js';
 import type { ProviderName } from '../providers/types.js';
 import { authenticate, tokenOf } from './auth.js';
-import { handleChat } from './chat.js';
-import { header } from './node-io.js';
+import { serveChat } from './chat.js';
+import { answered, exchangeOf, header } from './node-io.js';
 import { renderProxyError } from './errors.js';
 import type { ProxyRuntime } from './runtime.js';
 import { anthropicSurface, openAiSurface, type SurfaceCodec } from './surfaces.js';
 
 export function proxyRoutes(rt: ProxyRuntime) {
-  const chat = (codec: SurfaceCodec) => (c: Context) =>
-    handleChat(c, codec, rt).catch((err: unknown) => renderProxyError(c, codec.surface, err));
+  // The Node server answers these two before Hono sees them (api/node-listener.ts); these routes
+  // serve other runtimes, `app.request`, and the rare request with a query string.
+  const chat = (codec: SurfaceCodec) => async (c: Context) => {
+    const ex = exchangeOf(c);
+    await serveChat(ex, codec, rt);
+    return answered(ex);
+  };
   return new Hono()
     .post('/v1/chat/completions', chat(openAiSurface))
     .post('/v1/messages', chat(anthropicSurface))
     .get('/v1/models', async (c) => {
+      const ex = exchangeOf(c);
       try {
         await authenticate(
           rt.db,
-          tokenOf({ authorization: header(c, 'authorization'), xApiKey: header(c, 'x-api-key') }),
+          tokenOf({ authorization: header(ex, 'authorization'), xApiKey: header(ex, 'x-api-key') }),
           rt.settings.jwtSecret,
         );
       } catch (err) {
-        return renderProxyError(c, 'openai', err);
+        renderProxyError(ex, 'openai', err);
+        return answered(ex);
       }
       const served = MODELS.filter(
         (m) => m.provider !== 'custom' && rt.settings.providers[m.provider].enabled,

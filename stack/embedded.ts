@@ -2,19 +2,20 @@
 // at a cluster), the database (PGlite unless DASH_DATABASE_URL), the rehearsal LLM when no keys
 // exist, one worker and the API, all owned by this process and stopped together.
 import fs from 'node:fs';
-import type { Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import path from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
 import { Runtime } from '@temporalio/worker';
-import { createApp } from '../api/app.js';
+import { createApi } from '../api/app.js';
 import { attachEventSocket } from '../api/events-socket.js';
 import { ensureLocalAdminKey } from '../api/local-key.js';
+import { createDashServer } from '../api/node-listener.js';
 import { localKeyFile } from '../core/local-key.js';
 import { localApiUrl, type DashConfig } from '../core/config.js';
 import { reconcileOrphanWorktrees } from '../activities/worktrees.js';
 import { ensureReaperSchedule } from '../core/schedules.js';
 import { connectClient, ensureSearchAttributes } from '../core/temporal.js';
 import { openDatabase } from '../drizzle/client.js';
+import { createProxyRuntime } from '../proxy/runtime.js';
 import { findTemporalCli } from '../temporal-dev/cli-binary.js';
 import { startDevServer, type DevServer } from '../temporal-dev/dev-server.js';
 import { createDashWorker } from '../workers/worker.js';
@@ -104,11 +105,17 @@ export async function startEmbeddedStack(
 
     if (await ensureLocalAdminKey(database.db, config))
       log(`Made a local admin key for the API in ${localKeyFile(config)} (the CLI uses it).`);
-    const app = createApp({ database, temporal: client, config: stackConfig, llmKind: llm.kind });
-    const server = await listen(app.fetch, config.api.host, config.api.port);
+    const proxy = createProxyRuntime(stackConfig, database);
+    // Closed after the server (cleanups run in reverse): its queued audit rows are written.
+    cleanups.push(() => proxy.close());
+    const { listener } = createApi(
+      { database, temporal: client, config: stackConfig, llmKind: llm.kind },
+      proxy,
+    );
+    const server = await listen(listener, config.api.host, config.api.port);
     cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
     // The /events WebSocket; its sockets close before the server (cleanups run in reverse).
-    const eventSocket = attachEventSocket(server as Server, {
+    const eventSocket = attachEventSocket(server, {
       database,
       jwtSecret: config.proxy.jwtSecret,
     });
@@ -136,13 +143,10 @@ export async function startEmbeddedStack(
   }
 }
 
-function listen(
-  fetch: Parameters<typeof serve>[0]['fetch'],
-  hostname: string,
-  port: number,
-): Promise<ServerType> {
+function listen(listener: RequestListener, hostname: string, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, hostname, port }, () => resolve(server));
+    const server = createDashServer(listener);
+    server.listen(port, hostname, () => resolve(server));
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(
         err.code === 'EADDRINUSE'

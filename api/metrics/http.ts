@@ -37,6 +37,20 @@ export function createHttpHistogram(): Histogram {
   );
 }
 
+/** One answered request, from the middleware or from the proxy's own Node listener. */
+export function observeHttp(
+  histogram: Histogram,
+  method: string,
+  route: string,
+  status: number,
+  seconds: number,
+): void {
+  histogram.observe(
+    { method: METHODS.has(method) ? method : 'other', route, status: `${Math.floor(status / 100)}xx` },
+    seconds,
+  );
+}
+
 export function httpMetrics(histogram: Histogram): MiddlewareHandler {
   return async (c, next) => {
     const start = performance.now();
@@ -46,15 +60,7 @@ export function httpMetrics(histogram: Histogram): MiddlewareHandler {
       status = c.res.status;
     } finally {
       // A throw that escaped Hono's error handler is a 500 to the client.
-      const code = status ?? 500;
-      histogram.observe(
-        {
-          method: METHODS.has(c.req.method) ? c.req.method : 'other',
-          route: routeLabel(c),
-          status: `${Math.floor(code / 100)}xx`,
-        },
-        (performance.now() - start) / 1000,
-      );
+      observeHttp(histogram, c.req.method, routeLabel(c), status ?? 500, (performance.now() - start) / 1000);
     }
   };
 }

@@ -2,11 +2,11 @@
 // rehearsal servers standing in for the "anthropic" and "openai" providers (base-URL overrides).
 import type { AddressInfo } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
-import { serve, type ServerType } from '@hono/node-server';
 import { Client } from '@temporalio/client';
 import { asc, eq } from 'drizzle-orm';
 import OpenAI from 'openai';
-import { createApp } from '../../api/app.js';
+import { createApi, type DashApp } from '../../api/app.js';
+import { createDashServer } from '../../api/node-listener.js';
 import { loadConfig, type DashConfig } from '../../core/config.js';
 import { proxyRequests } from '../../drizzle/proxy-schema.js';
 import { mintVirtualKey, type MintKeyInput } from '../../proxy/auth.js';
@@ -25,6 +25,8 @@ export interface ProxyServer {
   url: string;
   config: DashConfig;
   runtime: ProxyRuntime;
+  /** The Hono app behind the server (for `app.request`: the fetch path, without the Node listener). */
+  app: DashApp;
   close(): Promise<void>;
 }
 
@@ -32,18 +34,19 @@ export interface ProxyServer {
 export async function startProxyServer(db: TestDatabase, env: Record<string, string>): Promise<ProxyServer> {
   const config = loadConfig({ DASH_HOME: tempDir('dash-proxy-home-'), ...env });
   const runtime = createProxyRuntime(config, db.database);
-  const app = createApp(
+  const { app, listener } = createApi(
     { database: db.database, temporal: new Client(), config, llmKind: 'rehearsal' },
     runtime,
   );
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-  });
+  // The API's own server, so the chat routes take the path production takes (no Hono).
+  const server = createDashServer(listener);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     config,
     runtime,
+    app,
     close: async () => {
       await new Promise<void>((r) => server.close(() => r()));
       await runtime.close();

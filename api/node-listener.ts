@@ -1,7 +1,7 @@
 // The API's Node request listener and server. The proxy's two chat routes, which carry every model
 // call of every agent, are answered here before Hono sees them: @hono/node-server's fetch-style
 // Request, Hono's dispatch and middleware, and a fetch Response copied back into Node's objects
-// cost ~0.03 ms of the ~0.3 ms the proxy adds to a call (bench/README.md). Everything else, and a
+// cost 0.06-0.09 ms of the ~0.33 ms the proxy added to a call (bench/README.md, third round). Everything else, and a
 // chat call with a query string, goes through the Hono app, whose routes run the same pipeline.
 import http, { type RequestListener } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
@@ -9,6 +9,7 @@ import type { Hono } from 'hono';
 import { serveChat } from '../proxy/chat.js';
 import { nodeExchange } from '../proxy/node-io.js';
 import type { ProxyRuntime } from '../proxy/runtime.js';
+import type { ApiMetrics } from './metrics/index.js';
 import { anthropicSurface, openAiSurface, type SurfaceCodec } from '../proxy/surfaces.js';
 
 const CHAT_ROUTES = new Map<string, SurfaceCodec>([
@@ -16,13 +17,10 @@ const CHAT_ROUTES = new Map<string, SurfaceCodec>([
   ['/proxy/v1/messages', anthropicSurface],
 ]);
 
-/** Records one answered request in the API's HTTP histogram (route is the matched pattern). */
-export type ObserveHttp = (method: string, route: string, status: number, seconds: number) => void;
-
 export function dashRequestListener(
   app: Pick<Hono, 'fetch'>,
   proxy: ProxyRuntime,
-  observe: ObserveHttp,
+  observe: ApiMetrics['observeHttp'],
 ): RequestListener {
   const viaHono = getRequestListener(app.fetch);
   return (incoming, outgoing) => {

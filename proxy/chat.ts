@@ -16,6 +16,7 @@ import {
   attemptFields,
   auditRow,
   ms,
+  storedAnswer,
   storedBody,
   totalTokens,
   type RequestContext,
@@ -208,9 +209,7 @@ async function handleChat(ex: Exchange, codec: SurfaceCodec, rt: ProxyRuntime): 
             latencyMs,
             ttftMs: Math.round(won.result.ttftMs),
             ...(rt.settings.auditBodies && {
-              responseBody: storedBody(
-                JSON.stringify({ text: r.text, tool_calls: r.toolCalls, finish: r.finish }),
-              ),
+              responseBody: storedAnswer(r.text, r.toolCalls, r.finish),
             }),
           }),
         );

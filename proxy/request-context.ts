@@ -1,5 +1,5 @@
 // What every stage of one proxied request shares, and the audit row built from it.
-import type { Usage } from '../providers/types.js';
+import type { ToolCall, Usage } from '../providers/types.js';
 import type { AuditRow } from './audit.js';
 import type { Principal } from './auth.js';
 import { findPii, redact, type PiiCounts } from './pii.js';
@@ -32,6 +32,10 @@ export function storedBody(text: string): string {
   const clean = redact(text, findPii(text));
   return clean.length > MAX_STORED_BODY ? `${clean.slice(0, MAX_STORED_BODY)}…[truncated]` : clean;
 }
+
+/** An answer as the audit stores it, streamed or not: its text, its tool calls, how it ended. */
+export const storedAnswer = (text: string, toolCalls: ToolCall[], finish: string | null) =>
+  storedBody(JSON.stringify({ text, tool_calls: toolCalls, finish }));
 
 export const totalTokens = (u: Usage) => u.input + u.output + u.cacheRead + u.cacheWrite;
 export const ms = (since: number) => Math.round(performance.now() - since);

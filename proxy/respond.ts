@@ -12,7 +12,7 @@ import {
   attemptFields,
   auditRow,
   ms,
-  storedBody,
+  storedAnswer,
   totalTokens,
   type RequestContext,
 } from './request-context.js';
@@ -108,7 +108,7 @@ export function streamAnswer(
         errorCode: completed ? null : failure ? 'upstream_stream_failed' : 'client_closed',
         latencyMs: ms(x.started),
         ttftMs: Math.round(result.ttftMs),
-        ...(x.rt.settings.auditBodies && { responseBody: storedBody(streamedAnswer(recorded)) }),
+        ...(x.rt.settings.auditBodies && { responseBody: streamedAnswer(recorded) }),
       }),
     );
     if (completed)
@@ -168,7 +168,7 @@ export function replay(ex: Exchange, x: RequestContext, hit: CachedAnswer): void
   return respondStream(ex, SSE_HEADERS, frames());
 }
 
-/** What a stream said, as the audit keeps it: its text, its tool calls, how it ended. */
+/** What a stream said, as the audit stores it (`storedAnswer`). */
 function streamedAnswer(events: StreamEvent[]): string {
   let text = '';
   const tools: { id: string; name: string; arguments: string }[] = [];
@@ -180,5 +180,5 @@ function streamedAnswer(events: StreamEvent[]): string {
     else if (e.type === 'finish') finish = e.reason;
     else if (e.type === 'error') finish = `error: ${e.message}`;
   }
-  return JSON.stringify({ text, tool_calls: tools.filter(Boolean), finish: finish ?? null });
+  return storedAnswer(text, tools.filter(Boolean), finish ?? null);
 }

@@ -7,8 +7,9 @@
 //
 // Environment: BENCH_POSTGRES_URL (admin URL; a scratch database is created and dropped),
 // BENCH_REDIS_URL (default redis://127.0.0.1:6379; `none` for in-process limits), BENCH_ROUNDS,
-// BENCH_N (requests per round and target), PORTKEY_DIR (a directory where @portkey-ai/gateway 1.15.2
-// is installed; see bench/README.md).
+// BENCH_N (requests per round and target), BENCH_WARMUP (unmeasured calls per target first, 3000),
+// BENCH_ROUND_SETTLE (unmeasured calls at the start of each round, 100), PORTKEY_DIR (a directory
+// where @portkey-ai/gateway 1.15.2 is installed; see bench/README.md).
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -118,15 +119,17 @@ function send(t: Target, body: string): Promise<[number, number]> {
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 const fmt = (ms: number) => `${ms.toFixed(3)} ms`;
-const ROUND_SETTLE = Number(process.env.BENCH_ROUND_SETTLE ?? 100);
 
-async function sequential(
-  targets: Target[],
-  body: (i: number) => string,
-  rounds: number,
-  n: number,
-  warmup: number,
-) {
+/** How many calls: measured per round and target, and unmeasured before all rounds and in each. */
+interface Counts {
+  rounds: number;
+  n: number;
+  warmup: number;
+  settle: number;
+}
+
+async function sequential(targets: Target[], body: (i: number) => string, counts: Counts) {
+  const { rounds, n, warmup, settle } = counts;
   const ttfb = new Map(targets.map((t) => [t.name, [] as number[]]));
   const total = new Map(targets.map((t) => [t.name, [] as number[]]));
   // Every target is warmed up until its JIT and heap settle (a few thousand calls; with 200 the
@@ -139,7 +142,7 @@ async function sequential(
       // The first calls after another target's round run slower for every target (~100 calls
       // here: the scheduler and caches settle again), an artefact of interleaving that a gateway
       // under steady traffic never sees; they are sent but not measured, alike for every target.
-      for (let i = 0; i < ROUND_SETTLE; i++) await send(t, body(i));
+      for (let i = 0; i < settle; i++) await send(t, body(i));
       for (let i = 0; i < n; i++) {
         const [a, b] = await send(t, body(r * n + i));
         ttfb.get(t.name)!.push(a);
@@ -237,6 +240,7 @@ async function main() {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
   const n = Number(process.env.BENCH_N ?? 300);
   const warmup = Number(process.env.BENCH_WARMUP ?? 3000);
+  const settle = Number(process.env.BENCH_ROUND_SETTLE ?? 100);
   const redis = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
   const adminUrl = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
   const dbName = `dash_bench_${crypto.randomBytes(4).toString('hex')}`;
@@ -311,9 +315,14 @@ async function main() {
         );
       }
     };
-    const plain = await sequential(targets, chat(false), rounds, n, warmup);
+    const plain = await sequential(targets, chat(false), { rounds, n, warmup, settle });
     report('non-streaming, sequential, keep-alive (time to last byte)', plain.total);
-    const streamed = await sequential(targets, chat(true), rounds, Math.max(50, n >> 1), Math.min(warmup, 500));
+    const streamed = await sequential(targets, chat(true), {
+      rounds,
+      n: Math.max(50, n >> 1),
+      warmup: Math.min(warmup, 500),
+      settle,
+    });
     report('streaming, sequential: time to first byte', streamed.ttfb);
     report('streaming, sequential: time to last byte', streamed.total);
 

@@ -5,36 +5,44 @@ export interface SseMessage {
   data: string;
 }
 
-export async function* parseSse(body: AsyncIterable<Uint8Array>): AsyncGenerator<SseMessage> {
-  for await (const batch of parseSseBatches(body)) yield* batch;
-}
+/**
+ * An incremental parser: each network chunk in, the messages it completed out. Synchronous, so the
+ * proxy can translate a stream chunk by chunk as the socket delivers it (no async hop per chunk).
+ */
+export class SseParser {
+  private readonly decoder = new TextDecoder();
+  private buffer = '';
 
-/** The messages completed by each network chunk, as one batch per chunk (none when empty). */
-export async function* parseSseBatches(body: AsyncIterable<Uint8Array>): AsyncGenerator<SseMessage[]> {
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for await (const value of body) {
-    buffer += decoder.decode(value, { stream: true });
-    const batch: SseMessage[] = [];
-    let cut: number;
-    while ((cut = boundary(buffer)) >= 0) {
-      const block = buffer.slice(0, cut);
-      buffer = buffer.slice(cut).replace(/^(\r?\n){1,2}/, '');
-      const msg = parseBlock(block);
-      if (msg) batch.push(msg);
+  push(chunk: Uint8Array): SseMessage[] {
+    const buffer = this.buffer + this.decoder.decode(chunk, { stream: true });
+    const out: SseMessage[] = [];
+    let from = 0;
+    for (;;) {
+      const lf = buffer.indexOf('\n\n', from);
+      const crlf = buffer.indexOf('\r\n\r\n', from);
+      const crlfFirst = crlf >= 0 && (lf < 0 || crlf < lf);
+      const cut = crlfFirst ? crlf : lf;
+      if (cut < 0) break;
+      const msg = parseBlock(buffer.slice(from, cut));
+      if (msg) out.push(msg);
+      from = cut + (crlfFirst ? 4 : 2);
     }
-    if (batch.length) yield batch;
+    this.buffer = from ? buffer.slice(from) : buffer;
+    return out;
   }
-  const rest = parseBlock(buffer + decoder.decode());
-  if (rest) yield [rest];
+
+  /** What the body's last bytes held, when it did not end with a blank line. */
+  end(): SseMessage[] {
+    const msg = parseBlock(this.buffer + this.decoder.decode());
+    this.buffer = '';
+    return msg ? [msg] : [];
+  }
 }
 
-function boundary(buffer: string): number {
-  const lf = buffer.indexOf('\n\n');
-  const crlf = buffer.indexOf('\r\n\r\n');
-  if (lf < 0) return crlf;
-  if (crlf < 0) return lf;
-  return Math.min(lf, crlf);
+export async function* parseSse(body: AsyncIterable<Uint8Array>): AsyncGenerator<SseMessage> {
+  const parser = new SseParser();
+  for await (const chunk of body) yield* parser.push(chunk);
+  yield* parser.end();
 }
 
 function parseBlock(block: string): SseMessage | undefined {

@@ -26,7 +26,17 @@ const MAX_HEAD_BYTES = 64 * 1024;
 
 type Framing = { kind: 'length'; left: number } | { kind: 'chunked' } | { kind: 'close' };
 
-/** An upstream response: status and headers at once, the body as text or as an async iterable. */
+/** Takes a response body as the socket delivers it (`Http1Response.listen`). */
+export interface BodySink {
+  data(chunk: Buffer): void;
+  end(): void;
+  fail(err: Error): void;
+}
+
+/**
+ * An upstream response: status and headers at once, the body as text, as an async iterable, or
+ * pushed to a sink chunk by chunk in the socket's own callback.
+ */
 export class Http1Response implements AsyncIterable<Buffer> {
   statusCode = 0;
   headers: Record<string, string> = {};
@@ -34,21 +44,45 @@ export class Http1Response implements AsyncIterable<Buffer> {
   private ended = false;
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
+  private sink: BodySink | undefined;
 
   constructor(private readonly conn: Connection) {}
 
   /** @internal */ push(b: Buffer) {
+    if (this.ended || this.failure) return;
+    if (this.sink) return this.sink.data(b);
     this.queue.push(b);
     this.notify();
   }
   /** @internal */ end() {
+    if (this.ended || this.failure) return;
     this.ended = true;
+    if (this.sink) return this.sink.end();
     this.notify();
   }
   /** @internal */ fail(err: Error) {
-    if (this.ended) return;
+    if (this.ended || this.failure) return;
     this.failure = err;
+    if (this.sink) return this.sink.fail(err);
     this.notify();
+  }
+
+  /** Hands the body to `sink`: what arrived already at once, the rest as it arrives. */
+  listen(sink: BodySink): void {
+    this.sink = sink;
+    const q = this.queue;
+    this.queue = [];
+    for (const b of q) sink.data(b);
+    if (this.ended) sink.end();
+    else if (this.failure) sink.fail(this.failure);
+  }
+
+  /** Stops reading the socket (the reader is behind); `resume` reads on. */
+  pause() {
+    if (!this.ended && !this.failure) this.conn.socket.pause();
+  }
+  resume() {
+    this.conn.socket.resume();
   }
   private notify() {
     const w = this.wake;
@@ -284,6 +318,8 @@ class Connection {
     this.res = undefined;
     this.framing = undefined;
     this.buf = undefined;
+    // A reader that paused the socket does not pause the next response on it.
+    if (this.socket.isPaused()) this.socket.resume();
     res.end();
     if (!reusable) return this.destroy(new Error('not reusable'));
     this.idleSince = Date.now();

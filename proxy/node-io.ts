@@ -161,78 +161,84 @@ export function respond(ex: Exchange, status: number, body: string, contentType:
 export const respondJson = (ex: Exchange, status: number, value: unknown) =>
   respond(ex, status, JSON.stringify(value), 'application/json');
 
+/** Where the frames of a streamed answer go. */
+export interface FrameWriter {
+  /** Whether the client is gone (nothing is written any more). */
+  readonly closed: boolean;
+  /** Writes frames; false when the client is behind (`onDrain` tells when to write on). */
+  write(text: string): boolean;
+  /** Writes the last frames and ends the answer. */
+  end(text: string): void;
+}
+
 /**
- * Streams text frames. On Node they are written straight to the socket: the headers go out with
- * the first frame (one write, not two), each frame is one write, and writes wait for `drain`.
- * `clientGone` runs at once when the client leaves before the last frame was written (the
- * generator is then closed as soon as it is not waiting any more).
+ * Opens a streamed answer. On Node the frames go straight to the socket: the headers with the
+ * first frame (one write, not two), each frame one write. `onClientGone` runs once if the client
+ * leaves before the end was written.
  */
-export function respondStream(
+export function streamFrames(
   ex: Exchange,
   headers: Record<string, string>,
-  frames: AsyncGenerator<string>,
-  clientGone?: () => void,
-): void {
+  hooks: { onClientGone?: () => void; onDrain?: () => void } = {},
+): FrameWriter {
   const all = { ...ex.headers, ...headers };
   const outgoing = ex.outgoing;
-  if (!outgoing) {
-    ex.response = fetchStream(all, frames, clientGone);
-    return;
-  }
+  if (!outgoing) return fetchStream(ex, all, hooks);
   let closed = false;
   outgoing.once('close', () => {
     closed = true;
-    if (outgoing.writableFinished) return;
-    clientGone?.();
-    void frames.return(undefined);
+    if (!outgoing.writableFinished) hooks.onClientGone?.();
   });
+  if (hooks.onDrain) outgoing.on('drain', hooks.onDrain);
   outgoing.writeHead(200, all);
-  void (async () => {
-    try {
-      for (;;) {
-        if (closed) return;
-        const next = await frames.next();
-        if (closed) return;
-        if (next.done) {
-          outgoing.end();
-          return;
-        }
-        if (next.value && !outgoing.write(next.value))
-          await new Promise<void>((resolve) => {
-            const go = () => {
-              outgoing.off('drain', go);
-              outgoing.off('close', go);
-              resolve();
-            };
-            outgoing.on('drain', go);
-            outgoing.on('close', go);
-          });
-      }
-    } catch (err) {
-      console.error('[dash proxy] stream failed:', (err as Error).message);
-      outgoing.destroy(err as Error);
-    }
-  })();
+  return {
+    // Node marks the response destroyed before any of its 'close' listeners run.
+    get closed() {
+      return closed || outgoing.destroyed;
+    },
+    write: (text) => outgoing.destroyed || !text || outgoing.write(text),
+    end(text) {
+      if (!outgoing.destroyed) outgoing.end(text);
+    },
+  };
 }
 
 function fetchStream(
+  ex: Exchange,
   headers: Record<string, string>,
-  frames: AsyncGenerator<string>,
-  clientGone?: () => void,
-): Response {
+  hooks: { onClientGone?: () => void; onDrain?: () => void },
+): FrameWriter {
   const bytes = new TextEncoder();
+  let ctrl!: ReadableStreamDefaultController<Uint8Array>;
+  let closed = false;
+  let ended = false;
   const body = new ReadableStream<Uint8Array>({
-    async pull(ctrl) {
-      for (;;) {
-        const next = await frames.next();
-        if (next.done) return ctrl.close();
-        if (next.value) return ctrl.enqueue(bytes.encode(next.value));
-      }
+    start(c) {
+      ctrl = c;
     },
-    async cancel() {
-      clientGone?.();
-      await frames.return(undefined);
+    pull() {
+      hooks.onDrain?.();
+    },
+    cancel() {
+      closed = true;
+      if (!ended) hooks.onClientGone?.();
     },
   });
-  return new Response(body, { status: 200, headers });
+  ex.response = new Response(body, { status: 200, headers });
+  return {
+    get closed() {
+      return closed;
+    },
+    write(text) {
+      if (closed || ended) return true;
+      if (text) ctrl.enqueue(bytes.encode(text));
+      return (ctrl.desiredSize ?? 1) > 0;
+    },
+    end(text) {
+      if (closed || ended) return;
+      ended = true;
+      if (text) ctrl.enqueue(bytes.encode(text));
+      ctrl.close();
+    },
+  };
 }

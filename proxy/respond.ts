@@ -18,7 +18,7 @@ import {
 } from './request-context.js';
 import type { Candidate } from './router.js';
 import type { UpstreamResult } from './upstream.js';
-import { respondJson, respondStream, type Exchange } from './node-io.js';
+import { respondJson, streamFrames, type Exchange } from './node-io.js';
 
 const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -73,24 +73,15 @@ export function streamAnswer(
     return t;
   }
 
-  async function* frames(): AsyncGenerator<string> {
-    try {
-      for (const e of result.head) emit(e);
-      yield take();
-      for await (const batch of result.rest) {
-        for (const e of batch) emit(e);
-        yield take();
-      }
-      const rest = redactor?.flush();
-      if (rest) out({ type: 'text', text: rest });
-      if (!failure) {
-        completed = true;
-        text += encoder.end({ ...usage, costUsd: costOf(cand.model.id, usage) });
-      }
-      yield take();
-    } finally {
-      await finish();
+  /** The end of the answer: held-back text, and the final usage frame when nothing failed. */
+  function last(): string {
+    const rest = redactor?.flush();
+    if (rest) out({ type: 'text', text: rest });
+    if (!failure) {
+      completed = true;
+      text += encoder.end({ ...usage, costUsd: costOf(cand.model.id, usage) });
     }
+    return take();
   }
 
   // Accounting, exactly once however the stream ends; a client that hangs up is accounted at once
@@ -125,10 +116,29 @@ export function streamAnswer(
       (err: unknown) => console.error('[dash proxy] settling a stream failed:', (err as Error).message),
     );
   }
-  return respondStream(ex, SSE_HEADERS, frames(), () => {
-    if (completed) return;
-    clientClosed = true;
-    void finish();
+
+  const writer = streamFrames(ex, SSE_HEADERS, {
+    onClientGone() {
+      if (completed) return;
+      clientClosed = true;
+      void finish();
+    },
+    onDrain: () => result.resume(),
+  });
+  for (const e of result.head) emit(e);
+  if (!writer.write(take())) result.pause();
+  result.attach({
+    batch(events) {
+      if (writer.closed) return;
+      for (const e of events) emit(e);
+      if (!writer.write(take())) result.pause();
+    },
+    end() {
+      if (writer.closed) return void finish();
+      const frames = last();
+      void finish();
+      writer.end(frames);
+    },
   });
 }
 
@@ -160,12 +170,9 @@ export function replay(ex: Exchange, x: RequestContext, hit: CachedAnswer): void
   if (hit.kind === 'json')
     return respondJson(ex, 200, x.codec.encodeResponse(hit.response, hit.model, costed));
   const encoder = x.codec.streamEncoder(hit.model, x.includeUsage);
-  async function* frames(): AsyncGenerator<string> {
-    let text = '';
-    for (const e of hit.kind === 'stream' ? hit.events : []) text += encoder.encode(e);
-    yield text + encoder.end(costed);
-  }
-  return respondStream(ex, SSE_HEADERS, frames());
+  let text = '';
+  for (const e of hit.kind === 'stream' ? hit.events : []) text += encoder.encode(e);
+  streamFrames(ex, SSE_HEADERS).end(text + encoder.end(costed));
 }
 
 /** What a stream said, as the audit stores it (`storedAnswer`). */

@@ -2,7 +2,7 @@
 // cheaper than fetch and than node:http on the hot path), so there are no hidden retries: the
 // attempt loop is the only retry loop. A stream counts as started only when its first content event
 // arrives; until then any failure (status, timeout, error event, early end) can fall back.
-import { parseSseBatches } from '../providers/sse.js';
+import { SseParser, type SseMessage } from '../providers/sse.js';
 import type {
   ChatRequest,
   ChatResponse,
@@ -10,7 +10,7 @@ import type {
   ProviderEndpoint,
   StreamEvent,
 } from '../providers/types.js';
-import { post, targetOf, type Http1Handle } from './http1.js';
+import { post, targetOf, type Http1Handle, type Http1Response } from './http1.js';
 import type { ClientGone } from './node-io.js';
 
 export type FailureClass = 'rate_limited' | 'server_error' | 'timeout' | 'network' | 'auth' | 'client_error';
@@ -41,12 +41,21 @@ export type UpstreamResult =
       kind: 'stream';
       /** Events up to the first content event, and the rest of the upstream read that brought it. */
       head: StreamEvent[];
-      /** The following events, one batch per upstream read (one write to the client each). */
-      rest: AsyncGenerator<StreamEvent[]>;
+      /** Takes the following events, one batch per upstream read (one write to the client each). */
+      attach(sink: StreamSink): void;
+      /** Stop and go on reading the upstream: backpressure from a slow client. */
+      pause(): void;
+      resume(): void;
       ttftMs: number;
-      /** Drops the upstream response; for a stream whose reader went away before reading it. */
+      /** Drops the upstream response; for a stream whose reader went away. */
       cancel(): void;
     };
+
+/** The reader of a started stream; a failure arrives as an error event, then `end`. */
+export interface StreamSink {
+  batch(events: StreamEvent[]): void;
+  end(): void;
+}
 
 function retryAfterMs(h: Record<string, string>): number | undefined {
   const v = h['retry-after-ms'];
@@ -150,85 +159,149 @@ export async function callUpstream(
       release();
       return { kind: 'json', response, ttftMs: performance.now() - started };
     }
-    const batches = streamBatches(adapter, res);
-    const head: StreamEvent[] = [];
-    let content = false;
-    let finished = false;
-    let stopped = false;
-    while (!content) {
-      const next = await batches.next();
-      if (next.done)
-        throw new UpstreamFailure('server_error', 502, 'upstream stream ended before any content', undefined);
-      for (const e of next.value) {
-        if (e.type === 'error') {
-          if (!content) throw new UpstreamFailure('server_error', 502, e.message, undefined);
-          head.push(e);
-          stopped = true;
-          break;
-        }
-        head.push(e);
-        if (e.type === 'finish') finished = true;
-        if (isContent(e)) content = true;
-      }
-    }
-    const ttftMs = performance.now() - started;
+    const stream = await openStream(adapter, res, release);
     clearTimeout(timer);
-    const cancel = () => {
-      release();
-      abort(new Error('client went away'));
-    };
-    return {
-      kind: 'stream',
-      head,
-      rest: afterHead(batches, release, finished, stopped),
-      ttftMs,
-      cancel,
-    };
+    return { ...stream, ttftMs: performance.now() - started };
   } catch (err) {
     return fail(err);
   }
 }
 
-/** Decoded events, one batch per network read of the upstream body. */
-async function* streamBatches(
+/**
+ * Reads an upstream stream in the socket's own callbacks, decoding each read into one batch of
+ * events: no async hop per chunk between the upstream socket and the client's. Resolves once the
+ * first content event arrived (the head); rejects, so the attempt loop may fall back, when the
+ * stream fails, errs or ends before it. After the head a failure becomes an error event, never a
+ * retry, and the events go to the sink given to `attach`.
+ */
+function openStream(
   adapter: ProviderAdapter,
-  body: AsyncIterable<Uint8Array>,
-): AsyncGenerator<StreamEvent[]> {
-  const decoder = adapter.streamDecoder();
-  for await (const messages of parseSseBatches(body)) {
-    const out: StreamEvent[] = [];
-    for (const m of messages) for (const e of decoder.decode(m.event, m.data)) out.push(e);
-    if (out.length) yield out;
-  }
-}
-
-/** The rest of a started stream; a failure now becomes an error event, never a retry. */
-async function* afterHead(
-  batches: AsyncGenerator<StreamEvent[]>,
+  res: Http1Response,
   release: () => void,
-  finishedInHead: boolean,
-  stopped: boolean,
-): AsyncGenerator<StreamEvent[]> {
-  let finished = finishedInHead;
-  try {
-    if (stopped) return;
-    for (;;) {
-      const next = await batches.next();
-      if (next.done) break;
-      const batch = next.value;
-      const failedAt = batch.findIndex((e) => e.type === 'error');
-      if (failedAt >= 0) {
-        yield batch.slice(0, failedAt + 1);
+): Promise<Omit<Extract<UpstreamResult, { kind: 'stream' }>, 'ttftMs'>> {
+  const decoder = adapter.streamDecoder();
+  const parser = new SseParser();
+  const head: StreamEvent[] = [];
+  let started = false;
+  let finished = false;
+  /** The stream is over for its reader: an error event, the end, or a cancel. */
+  let over = false;
+  let sink: StreamSink | undefined;
+  /** Events after the head that came before `attach`, and whether the end did. */
+  const pending: StreamEvent[][] = [];
+  let pendingEnd = false;
+
+  return new Promise((resolve, reject) => {
+    const close = () => {
+      over = true;
+      release();
+    };
+    const deliver = (batch: StreamEvent[]) => {
+      if (sink) sink.batch(batch);
+      else pending.push(batch);
+    };
+    const endDelivery = () => {
+      if (sink) sink.end();
+      else pendingEnd = true;
+    };
+    const events = (messages: SseMessage[]) => {
+      const out: StreamEvent[] = [];
+      for (const m of messages) for (const e of decoder.decode(m.event, m.data)) out.push(e);
+      return out;
+    };
+    const onEvents = (batch: StreamEvent[]) => {
+      if (over || !batch.length) return;
+      if (!started) {
+        for (let i = 0; i < batch.length; i++) {
+          const e = batch[i]!;
+          if (e.type === 'error') {
+            if (!started) {
+              over = true;
+              res.destroy(new Error('upstream stream failed'));
+              return reject(new UpstreamFailure('server_error', 502, e.message, undefined));
+            }
+            // Content and then an error in the same read: the head ends with the error.
+            head.push(e);
+            close();
+            res.destroy(new Error('upstream stream failed'));
+            pendingEnd = true;
+            return resolve(streamOf(head));
+          }
+          head.push(e);
+          if (e.type === 'finish') finished = true;
+          if (isContent(e)) started = true;
+        }
+        if (started) resolve(streamOf(head));
         return;
       }
+      const failedAt = batch.findIndex((e) => e.type === 'error');
+      if (failedAt >= 0) {
+        close();
+        res.destroy(new Error('upstream stream failed'));
+        deliver(batch.slice(0, failedAt + 1));
+        return endDelivery();
+      }
       if (!finished && batch.some((e) => e.type === 'finish')) finished = true;
-      yield batch;
-    }
-    if (!finished) yield [{ type: 'error', message: 'upstream stream ended before its final event' }];
-  } catch (err) {
-    yield [{ type: 'error', message: `upstream stream failed: ${(err as Error).message}` }];
-  } finally {
-    release();
-    await batches.return(undefined).catch(() => undefined);
-  }
+      deliver(batch);
+    };
+    const streamOf = (h: StreamEvent[]) => ({
+      kind: 'stream' as const,
+      head: h,
+      attach(s: StreamSink) {
+        sink = s;
+        for (const b of pending.splice(0)) s.batch(b);
+        if (pendingEnd) s.end();
+      },
+      pause: () => res.pause(),
+      resume: () => res.resume(),
+      cancel() {
+        if (over) return;
+        close();
+        res.destroy(new Error('client went away'));
+      },
+    });
+    const fail = (err: Error) => {
+      if (over) return;
+      if (!started) {
+        over = true;
+        res.destroy(err);
+        return reject(err);
+      }
+      close();
+      res.destroy(err);
+      try {
+        deliver([{ type: 'error', message: `upstream stream failed: ${err.message}` }]);
+        endDelivery();
+      } catch (e) {
+        console.error('[dash proxy] ending a failed stream failed:', (e as Error).message);
+      }
+    };
+    // This runs in the socket's callbacks: anything thrown (a malformed upstream event) is a failure
+    // of this stream, before the head a reason to fall back, never an uncaught exception.
+    const guarded = (fn: () => void) => {
+      try {
+        fn();
+      } catch (err) {
+        fail(err as Error);
+      }
+    };
+    res.listen({
+      data: (chunk) => guarded(() => onEvents(events(parser.push(chunk)))),
+      end: () =>
+        guarded(() => {
+          if (over) return;
+          onEvents(events(parser.end()));
+          if (over) return;
+          if (!started)
+            return reject(
+              new UpstreamFailure('server_error', 502, 'upstream stream ended before any content', undefined),
+            );
+          close();
+          if (!finished)
+            deliver([{ type: 'error', message: 'upstream stream ended before its final event' }]);
+          endDelivery();
+        }),
+      fail,
+    });
+  });
 }

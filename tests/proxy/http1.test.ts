@@ -155,6 +155,78 @@ describe('the upstream HTTP/1.1 client', () => {
     expect(s.requests).toHaveLength(3);
   });
 
+  it('pushes a body to a listener as it arrives, and a paused reader holds the server back until it resumes', async () => {
+    const piece = 'x'.repeat(64 * 1024);
+    const pieces = 256; // 16 MiB: more than the socket buffers hold
+    let server!: net.Socket;
+    const s = await start([
+      (sock) => {
+        server = sock;
+        sock.write(`HTTP/1.1 200 OK\r\ncontent-length: ${piece.length * pieces}\r\n\r\n`);
+        let i = 0;
+        const more = () => {
+          while (i < pieces) {
+            i++;
+            if (!sock.write(piece)) return void sock.once('drain', more);
+          }
+        };
+        more();
+      },
+      json('{"after":1}'),
+    ]);
+    const res = await call(s.url);
+    let got = 0;
+    let ended = false;
+    res.listen({
+      data: (b) => {
+        got += b.length;
+        if (got === b.length) res.pause(); // at the first chunk
+      },
+      end: () => (ended = true),
+      fail: (err) => {
+        throw err;
+      },
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(ended).toBe(false);
+    expect(got).toBeLessThan(piece.length * pieces);
+    expect(server.writableLength).toBeGreaterThan(0); // the server is blocked on its writes
+    res.resume();
+    await expect.poll(() => ended, { timeout: 10_000 }).toBe(true);
+    expect(got).toBe(piece.length * pieces);
+    // The socket goes back to the pool reading: the next answer on it arrives.
+    expect(await (await call(s.url)).text()).toBe('{"after":1}');
+    expect(s.connections).toBe(1);
+  });
+
+  it('puts a socket its reader paused at the end of an answer back in the pool reading', async () => {
+    const answer = json('{"n":1}');
+    const cut = answer.indexOf('\r\n\r\n') + 4;
+    const s = await start([
+      // The head first, then the whole body in one write: read while the reader listens.
+      (sock) => {
+        sock.write(answer.slice(0, cut));
+        setTimeout(() => sock.write(answer.slice(cut)), 50);
+      },
+      json('{"n":2}'),
+    ]);
+    const res = await call(s.url);
+    const body = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      res.listen({
+        data: (b) => {
+          text += b.toString();
+          res.pause(); // the end of the body came in the same read
+        },
+        end: () => resolve(text),
+        fail: reject,
+      });
+    });
+    expect(body).toBe('{"n":1}');
+    expect(await (await call(s.url)).text()).toBe('{"n":2}');
+    expect(s.connections).toBe(1);
+  });
+
   it('refuses a malformed answer', async () => {
     const s = await start(['SMTP ready\r\n\r\n']);
     await expect(call(s.url)).rejects.toThrow(/malformed/);

@@ -4,7 +4,7 @@
 // would cross a budget is refused before any money is spent.
 import type { Principal } from './auth.js';
 import { ProxyError } from './errors.js';
-import type { Adjustment, BucketSpec, BudgetSpec, LimitStore } from './limits.js';
+import type { Adjustment, AdmitResult, BucketSpec, BudgetSpec, LimitStore } from './limits.js';
 import type { ProxySettings } from './settings.js';
 
 export interface Reservation {
@@ -59,12 +59,17 @@ function secondsUntil(period: 'day' | 'month', now: Date): number {
   return Math.max(1, Math.ceil((end.getTime() - now.getTime()) / 1000));
 }
 
-export async function admit(
-  store: LimitStore,
-  p: Principal,
-  s: ProxySettings['limits'],
-  estimate: { tokens: number; usd: number },
-): Promise<Reservation> {
+/** What one request takes from the limit store, before the store answers. */
+interface Ask {
+  now: Date;
+  keyRpm: number;
+  keyTpm: number;
+  buckets: BucketSpec[];
+  budgets: (BudgetSpec & { period: 'day' | 'month' | 'intent' })[];
+  estimate: { tokens: number; usd: number };
+}
+
+function ask(p: Principal, s: ProxySettings['limits'], estimate: { tokens: number; usd: number }): Ask {
   const now = new Date();
   const keys = limitKeys(p);
   const user = keys.user;
@@ -83,23 +88,27 @@ export async function admit(
     bucket(keys.rpmUser, s.userRpm, 1),
     bucket(keys.tpmUser, s.userTpm, estimate.tokens),
   ];
-  const budgets: (BudgetSpec & { period: 'day' | 'month' | 'intent' })[] = [];
+  const budgets: Ask['budgets'] = [];
   const budget = (key: string, limit: number | null | undefined, period: 'day' | 'month' | 'intent') => {
     if (limit === null || limit === undefined) return;
     const ttlSec = period === 'day' ? 2 * DAY_S : period === 'month' ? 32 * DAY_S : 90 * DAY_S;
     budgets.push({ key, limit, cost: estimate.usd, ttlSec, period });
   };
-  budget(`usd:key-day:${p.keyId}:${day}`, p.dailyBudgetUsd, 'day');
-  budget(`usd:key-month:${p.keyId}:${month}`, p.monthlyBudgetUsd, 'month');
-  budget(`usd:user-day:${user}:${day}`, s.userDailyUsd, 'day');
-  budget(`usd:user-month:${user}:${month}`, s.userMonthlyUsd, 'month');
+  if (p.dailyBudgetUsd != null) budget(`usd:key-day:${p.keyId}:${day}`, p.dailyBudgetUsd, 'day');
+  if (p.monthlyBudgetUsd != null) budget(`usd:key-month:${p.keyId}:${month}`, p.monthlyBudgetUsd, 'month');
+  if (s.userDailyUsd != null) budget(`usd:user-day:${user}:${day}`, s.userDailyUsd, 'day');
+  if (s.userMonthlyUsd != null) budget(`usd:user-month:${user}:${month}`, s.userMonthlyUsd, 'month');
   if (p.intentId) budget(`usd:intent:${p.intentId}`, p.intentBudgetUsd, 'intent');
+  return { now, keyRpm, keyTpm, buckets, budgets, estimate };
+}
 
-  const r = await store.admit(buckets, budgets);
+/** The reservation for an admitted request; the 429 for a refused one. */
+function conclude(a: Ask, r: AdmitResult): Reservation {
+  const { buckets, budgets, now } = a;
   const headers: Record<string, string> = {
-    'x-ratelimit-limit-requests': String(keyRpm),
+    'x-ratelimit-limit-requests': String(a.keyRpm),
     'x-ratelimit-remaining-requests': String(Math.max(0, Math.floor(r.remaining[0] ?? 0))),
-    'x-ratelimit-limit-tokens': String(keyTpm),
+    'x-ratelimit-limit-tokens': String(a.keyTpm),
     'x-ratelimit-remaining-tokens': String(Math.max(0, Math.floor(r.remaining[1] ?? 0))),
   };
   if (!r.ok) {
@@ -126,7 +135,33 @@ export async function admit(
       { ...headers, ...(b.period !== 'intent' && { 'retry-after': String(secondsUntil(b.period, now)) }) },
     );
   }
-  return { buckets, budgets, tokens: estimate.tokens, usd: estimate.usd, headers };
+  return { buckets, budgets, tokens: a.estimate.tokens, usd: a.estimate.usd, headers };
+}
+
+export async function admit(
+  store: LimitStore,
+  p: Principal,
+  s: ProxySettings['limits'],
+  estimate: { tokens: number; usd: number },
+): Promise<Reservation> {
+  const a = ask(p, s, estimate);
+  return conclude(a, await store.admit(a.buckets, a.budgets));
+}
+
+/**
+ * The same admission without a promise when the store can decide in process (memory, or a Redis
+ * lease that covers the request); undefined when it must ask Redis: then `admit`.
+ */
+export function admitNow(
+  store: LimitStore,
+  p: Principal,
+  s: ProxySettings['limits'],
+  estimate: { tokens: number; usd: number },
+): Reservation | undefined {
+  if (!store.admitNow) return undefined;
+  const a = ask(p, s, estimate);
+  const r = store.admitNow(a.buckets, a.budgets);
+  return r && conclude(a, r);
 }
 
 /** Replaces the reservation with what the request really used. */

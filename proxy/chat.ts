@@ -5,8 +5,8 @@
 import crypto from 'node:crypto';
 import { costOf } from '../providers/models.js';
 import type { ChatRequest } from '../providers/types.js';
-import { admit, settle, type Reservation } from './admission.js';
-import { authenticate, tokenOf } from './auth.js';
+import { admit, admitNow, settle, type Reservation } from './admission.js';
+import { authenticate, cachedPrincipal, tokenOf } from './auth.js';
 import { cacheKey, type CachedAnswer } from './cache.js';
 import { badRequest, ProxyError, renderProxyError } from './errors.js';
 import { attempts, finalError, type AttemptState } from './attempts.js';
@@ -41,13 +41,11 @@ const nextRequestId = () => `${ID_PREFIX}${(++idCounter).toString(16).padStart(8
 /** What RoutingSchema makes of an absent `routing`. */
 const DEFAULT_ROUTING = (): Routing => ({ fallback_allowed: true, strategy: 'fixed' });
 
-async function parseBody(ex: Exchange, codec: SurfaceCodec, maxBytes: number) {
-  const text = await readBody(ex, maxBytes);
+function parseBody(text: string, codec: SurfaceCodec) {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
-  } catch (err) {
-    if (err instanceof ProxyError) throw err;
+  } catch {
     throw badRequest('malformed_json', 'The request body is not valid JSON.');
   }
   if (!raw || typeof raw !== 'object' || Array.isArray(raw))
@@ -100,12 +98,11 @@ async function handleChat(ex: Exchange, codec: SurfaceCodec, rt: ProxyRuntime): 
   const started = performance.now();
   const requestId = nextRequestId();
   setHeader(ex, 'x-request-id', requestId);
-  const principal = await authenticate(
-    rt.db,
-    tokenOf({ authorization: header(ex, 'authorization'), xApiKey: header(ex, 'x-api-key') }),
-    rt.settings.jwtSecret,
-  );
-  const { req, routing } = await parseBody(ex, codec, rt.settings.maxBodyBytes);
+  // No await on the way to the upstream call that does not wait for something (a cached key, an
+  // admission from memory or a lease): each one lets whatever else is queued run first.
+  const token = tokenOf({ authorization: header(ex, 'authorization'), xApiKey: header(ex, 'x-api-key') });
+  const principal = cachedPrincipal(token) ?? (await authenticate(rt.db, token, rt.settings.jwtSecret));
+  const { req, routing } = parseBody(await readBody(ex, rt.settings.maxBodyBytes), codec);
   const x: RequestContext & Partial<AttemptState> = {
     rt,
     codec,
@@ -148,7 +145,9 @@ async function handleChat(ex: Exchange, codec: SurfaceCodec, rt: ProxyRuntime): 
   };
   let reservation: Reservation;
   try {
-    reservation = await admit(rt.limits, principal, rt.settings.limits, estimate);
+    reservation =
+      admitNow(rt.limits, principal, rt.settings.limits, estimate) ??
+      (await admit(rt.limits, principal, rt.settings.limits, estimate));
   } catch (err) {
     if (err instanceof ProxyError) refuse(err);
     throw err;

@@ -120,6 +120,13 @@ function leaseSizes(buckets: BucketSpec[]): number[] | undefined {
   return sizes;
 }
 
+/** A lease is held per set of buckets. */
+function leaseId(buckets: BucketSpec[]): string {
+  let id = buckets[0]!.key;
+  for (let i = 1; i < buckets.length; i++) id += `\n${buckets[i]!.key}`;
+  return id;
+}
+
 export class RedisLimitStore implements LimitStore {
   private readonly redis: Redis;
   private pendingBuckets = new Map<string, Adjustment['buckets'][number]>();
@@ -167,32 +174,45 @@ export class RedisLimitStore implements LimitStore {
     return this.exact(buckets, budgets);
   }
 
+  /** An admission from this process's live lease, when it covers the request: no Redis call. */
+  admitNow(buckets: BucketSpec[], budgets: BudgetSpec[]): AdmitResult | undefined {
+    if (budgets.length) return undefined;
+    const sizes = leaseSizes(buckets);
+    if (!sizes) return undefined;
+    const id = leaseId(buckets);
+    if ((this.refused.get(id) ?? 0) > Date.now()) return undefined;
+    return this.takeFromLease(id, buckets, sizes);
+  }
+
   /** Admits from this process's lease, taking or topping it up as needed; undefined: go exact. */
   private async fromLease(buckets: BucketSpec[], sizes: number[]): Promise<AdmitResult | undefined> {
-    let id = buckets[0]!.key;
-    for (let i = 1; i < buckets.length; i++) id += `\n${buckets[i]!.key}`;
+    const id = leaseId(buckets);
     const refusedUntil = this.refused.get(id);
     if (refusedUntil !== undefined) {
       if (refusedUntil > Date.now()) return undefined;
       this.refused.delete(id);
     }
     for (let round = 0; round < 2; round++) {
-      const lease = this.live(id);
-      if (lease && buckets.every((b, i) => lease.tokens[i]! >= b.cost)) {
-        let low = false;
-        const remaining = new Array<number>(buckets.length);
-        for (let i = 0; i < buckets.length; i++) {
-          lease.tokens[i]! -= buckets[i]!.cost;
-          remaining[i] = lease.levels[i]! + lease.tokens[i]!;
-          if (lease.tokens[i]! < sizes[i]! / 2) low = true;
-        }
-        // Topped up ahead of need, off this request's path.
-        if (low && !this.growing.has(id)) void this.grow(id, buckets, sizes).catch(() => undefined);
-        return { ok: true, failed: -1, waitMs: 0, remaining };
-      }
+      const taken = this.takeFromLease(id, buckets, sizes);
+      if (taken) return taken;
       if (!(await (this.growing.get(id) ?? this.grow(id, buckets, sizes)))) return undefined;
     }
     return undefined;
+  }
+
+  private takeFromLease(id: string, buckets: BucketSpec[], sizes: number[]): AdmitResult | undefined {
+    const lease = this.live(id);
+    if (!lease || !buckets.every((b, i) => lease.tokens[i]! >= b.cost)) return undefined;
+    let low = false;
+    const remaining = new Array<number>(buckets.length);
+    for (let i = 0; i < buckets.length; i++) {
+      lease.tokens[i]! -= buckets[i]!.cost;
+      remaining[i] = lease.levels[i]! + lease.tokens[i]!;
+      if (lease.tokens[i]! < sizes[i]! / 2) low = true;
+    }
+    // Topped up ahead of need, off this request's path.
+    if (low && !this.growing.has(id)) void this.grow(id, buckets, sizes).catch(() => undefined);
+    return { ok: true, failed: -1, waitMs: 0, remaining };
   }
 
   private live(id: string): Lease | undefined {

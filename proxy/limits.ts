@@ -32,6 +32,8 @@ export interface Adjustment {
 
 export interface LimitStore {
   admit(buckets: BucketSpec[], budgets: BudgetSpec[]): Promise<AdmitResult>;
+  /** The same, decided in process without a promise; undefined when the store must ask elsewhere. */
+  admitNow?(buckets: BucketSpec[], budgets: BudgetSpec[]): AdmitResult | undefined;
   /** Settles a reservation: positive bucket delta refunds tokens, budget delta adds spend. */
   adjust(a: Adjustment): Promise<void>;
   close(): Promise<void>;
@@ -53,6 +55,10 @@ export class MemoryLimitStore implements LimitStore {
   }
 
   async admit(buckets: BucketSpec[], budgets: BudgetSpec[]): Promise<AdmitResult> {
+    return this.admitNow(buckets, budgets);
+  }
+
+  admitNow(buckets: BucketSpec[], budgets: BudgetSpec[]): AdmitResult {
     const now = Date.now();
     const levels = buckets.map((b) => this.level(b, now));
     const costs = buckets.map((b) => Math.min(b.cost, b.capacity));

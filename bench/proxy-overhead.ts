@@ -165,19 +165,22 @@ function cpuMs(pid: number | undefined): number | undefined {
   }
 }
 
+/** Closed loop: `concurrency` clients each sending as soon as their last answer came. */
 async function throughput(t: Target, body: (i: number) => string, concurrency: number, seconds: number) {
   let done = 0;
   let i = 0;
+  const latencies: number[] = [];
   const until = performance.now() + seconds * 1000;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < until) {
-        await send(t, body(i++));
+        const [, total] = await send(t, body(i++));
+        latencies.push(total);
         done++;
       }
     }),
   );
-  return { rps: done / seconds, done };
+  return { rps: done / seconds, done, latencies: latencies.sort((a, b) => a - b) };
 }
 
 function child(
@@ -314,6 +317,12 @@ async function main() {
           `  ${t.name.padEnd(8)} p50 ${fmt(pct(s, 50))}  p95 ${fmt(pct(s, 95))}  p99 ${fmt(pct(s, 99))}${added}`,
         );
       }
+      const dash = m.get('dash');
+      const pk = m.get('portkey');
+      if (dash && pk)
+        console.log(
+          `  p50 added, dash / portkey: ${((pct(dash, 50) - pct(base, 50)) / (pct(pk, 50) - pct(base, 50))).toFixed(2)}`,
+        );
     };
     const plain = await sequential(targets, chat(false), { rounds, n, warmup, settle });
     report('non-streaming, sequential, keep-alive (time to last byte)', plain.total);
@@ -329,14 +338,17 @@ async function main() {
     console.log(
       '\nthroughput, non-streaming (requests per second, 4 s per point; gateway CPU ms per request)',
     );
+    const underLoad = new Map<number, Map<string, number[]>>();
     for (const c of [10, 50]) {
       const rps: Record<string, number> = {};
       const cpu: string[] = [];
+      underLoad.set(c, new Map());
       for (const t of targets) {
         const before = cpuMs(pids[t.name]);
         const r = await throughput(t, chat(false), c, 4);
         const after = cpuMs(pids[t.name]);
         rps[t.name] = r.rps;
+        underLoad.get(c)!.set(t.name, r.latencies);
         if (before !== undefined && after !== undefined)
           cpu.push(`${t.name} ${((after - before) / r.done).toFixed(3)} ms`);
       }
@@ -345,6 +357,9 @@ async function main() {
       console.log(`  ${c} connections: ${line}; dash / direct ${(rps.dash! / rps.direct!).toFixed(3)}${vs}`);
       if (cpu.length) console.log(`    CPU per request: ${cpu.join(', ')}`);
     }
+    // The same runs, per request: what each gateway adds when it is busy.
+    for (const [c, m] of underLoad)
+      report(`non-streaming, ${c} concurrent connections: latency (time to last byte)`, m);
   } finally {
     for (const c of children) c.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));

@@ -24,6 +24,13 @@ const IDLE_MS = 4000;
 const MAX_IDLE_PER_ORIGIN = 256;
 const MAX_HEAD_BYTES = 64 * 1024;
 
+const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})/;
+const HEADER_PATTERNS = {
+  'transfer-encoding': /\r\ntransfer-encoding:([^\r]*)/i,
+  'content-length': /\r\ncontent-length:([^\r]*)/i,
+  connection: /\r\nconnection:([^\r]*)/i,
+};
+
 type Framing = { kind: 'length'; left: number } | { kind: 'chunked' } | { kind: 'close' };
 
 /** Takes a response body as the socket delivers it (`Http1Response.listen`). */
@@ -39,14 +46,45 @@ export interface BodySink {
  */
 export class Http1Response implements AsyncIterable<Buffer> {
   statusCode = 0;
-  headers: Record<string, string> = {};
+  private parsedHeaders: Record<string, string> | undefined;
   private queue: Buffer[] = [];
   private ended = false;
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
   private sink: BodySink | undefined;
 
-  constructor(private readonly conn: Connection) {}
+  /** @param head the status line and header lines, parsed into `headers` only when asked for */
+  constructor(
+    private readonly conn: Connection,
+    private readonly head: string,
+  ) {}
+
+  /** Header names in lower case; repeated headers joined with ", ". */
+  get headers(): Record<string, string> {
+    if (this.parsedHeaders) return this.parsedHeaders;
+    const headers: Record<string, string> = {};
+    const lines = this.head.split('\r\n');
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i]!;
+      const colon = line.indexOf(':');
+      if (colon <= 0) continue;
+      const k = line.slice(0, colon).trim().toLowerCase();
+      const v = line.slice(colon + 1).trim();
+      headers[k] = k in headers ? `${headers[k]}, ${v}` : v;
+    }
+    return (this.parsedHeaders = headers);
+  }
+
+  /** One header's value, without parsing the others. */
+  header(name: 'transfer-encoding' | 'content-length' | 'connection'): string | undefined {
+    if (this.parsedHeaders) return this.parsedHeaders[name];
+    const pattern = HEADER_PATTERNS[name];
+    const m = pattern.exec(this.head);
+    if (!m) return undefined;
+    // Sent more than once: the values joined, as `headers` has them.
+    if (pattern.test(this.head.slice(m.index + m[0].length))) return this.headers[name];
+    return m[1]!.trim();
+  }
 
   /** @internal */ push(b: Buffer) {
     if (this.ended || this.failure) return;
@@ -213,22 +251,14 @@ class Connection {
       const head = this.buf.toString('latin1', 0, at);
       const rest = this.buf.subarray(at + 4);
       this.buf = undefined;
-      const lines = head.split('\r\n');
-      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? '')?.[1]);
+      const status = Number(STATUS_LINE.exec(head)?.[1]);
       if (!status) return this.destroy(new Error('malformed upstream response'));
       if (status >= 100 && status < 200) return rest.length ? this.data(rest) : undefined; // 100 Continue
-      const res = new Http1Response(this);
+      const res = new Http1Response(this, head);
       res.statusCode = status;
-      for (let i = 1; i < lines.length; i++) {
-        const line = lines[i]!;
-        const colon = line.indexOf(':');
-        if (colon <= 0) continue;
-        const k = line.slice(0, colon).trim().toLowerCase();
-        const v = line.slice(colon + 1).trim();
-        res.headers[k] = k in res.headers ? `${res.headers[k]}, ${v}` : v;
-      }
-      const te = res.headers['transfer-encoding'];
-      const cl = res.headers['content-length'];
+      // Only the headers that frame the body are read here; the rest when someone asks.
+      const te = res.header('transfer-encoding');
+      const cl = res.header('content-length');
       this.framing =
         te && /chunked/i.test(te)
           ? { kind: 'chunked' }
@@ -314,7 +344,7 @@ class Connection {
   /** The response is complete: hand the socket back to the pool unless it cannot be reused. */
   private finish(extra: Buffer): void {
     const res = this.res!;
-    const reusable = !extra.length && !/\bclose\b/i.test(res.headers.connection ?? '');
+    const reusable = !extra.length && !/\bclose\b/i.test(res.header('connection') ?? '');
     this.res = undefined;
     this.framing = undefined;
     this.buf = undefined;

@@ -111,6 +111,19 @@ describe('the upstream HTTP/1.1 client', () => {
     expect(s.connections).toBe(1);
   });
 
+  it('frames a body by a transfer-encoding sent twice, and joins repeated headers', async () => {
+    const body = '4\r\nab\r\n\r\n0\r\n\r\n';
+    const s = await start([
+      `HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\nx-seen: 1\r\ntransfer-encoding: chunked\r\nX-Seen: 2\r\n\r\n${body}`,
+      json('{}'),
+    ]);
+    const res = await call(s.url);
+    expect(await res.text()).toBe('ab\r\n');
+    expect(res.headers).toMatchObject({ 'transfer-encoding': 'identity, chunked', 'x-seen': '1, 2' });
+    expect(await (await call(s.url)).text()).toBe('{}');
+    expect(s.connections).toBe(1);
+  });
+
   it('reads a close-delimited body to the end and does not reuse that socket', async () => {
     const s = await start(
       ['HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nall of it', json('{}')],

@@ -330,19 +330,19 @@ export function openAiStreamEncoder(model: string, includeUsage: boolean) {
   let id = `chatcmpl-dash-${Date.now().toString(36)}`;
   const created = Math.floor(Date.now() / 1000);
   const toolIndex = new Map<number, number>();
+  // What `sseData({id, object, created, model, choices: [{index, delta, finish_reason}]})` writes,
+  // with the part every chunk of this stream shares serialised once, not once per chunk.
+  const opening = () =>
+    `data: {"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},"choices":[{"index":0,"delta":`;
+  let shared = opening();
   const chunk = (delta: unknown, finish: string | null = null) =>
-    sseData({
-      id,
-      object: 'chat.completion.chunk',
-      created,
-      model,
-      choices: [{ index: 0, delta, finish_reason: finish }],
-    });
+    `${shared}${JSON.stringify(delta)},"finish_reason":${JSON.stringify(finish)}}]}\n\n`;
   return {
     encode(e: StreamEvent): string {
       switch (e.type) {
         case 'start':
           id = e.id || id;
+          shared = opening();
           return chunk({ role: 'assistant', content: '' });
         case 'text':
           return chunk({ content: e.text });

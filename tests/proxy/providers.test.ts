@@ -1,11 +1,13 @@
 // The Gemini codec checked against the payload shapes of Google's generateContent documentation,
 // for what the rehearsal server does not produce (thoughts, cached and blocked prompts, safety
 // stops; end to end through the rehearsal Gemini endpoint in google.test.ts), and the offline
-// setup where the rehearsal server is the only provider.
+// setup where the rehearsal server is the only provider; the OpenAI stream encoder's bytes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGoogleResponse, encodeGoogleRequest, googleStreamDecoder } from '../../providers/google.js';
 import { costOf } from '../../providers/models.js';
-import type { ChatRequest } from '../../providers/types.js';
+import { openAiStreamEncoder } from '../../providers/openai.js';
+import { sseData } from '../../providers/sse.js';
+import type { ChatRequest, StreamEvent } from '../../providers/types.js';
 import { startRehearsalServer, type RehearsalServer } from '../../rehearsal/server.js';
 import { mintVirtualKey } from '../../proxy/auth.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
@@ -186,6 +188,44 @@ describe('Gemini codec', () => {
       { type: 'tool_args', index: 0, delta: '{"city":"Rome"}' },
       { type: 'finish', reason: 'tool_calls' },
       { type: 'usage', usage: { input: 10, output: 5, cacheRead: 0, cacheWrite: 0 } },
+    ]);
+  });
+});
+
+describe('OpenAI stream encoder', () => {
+  it('writes each chunk exactly as the generic SSE form of the same object', () => {
+    const model = 'gpt-"4.1"';
+    const encoder = openAiStreamEncoder(model, true);
+    const events: StreamEvent[] = [
+      { type: 'start', id: 'chatcmpl-"é"\u2028', model: 'upstream-model' },
+      { type: 'text', text: 'hé "quoted"\n' },
+      { type: 'tool_start', index: 3, id: 'call_1', name: 'weather' },
+      { type: 'tool_args', index: 3, delta: '{"city":' },
+      { type: 'finish', reason: 'tool_calls' },
+    ];
+    const frames = events.map((e) => encoder.encode(e));
+    const created = (JSON.parse(frames[0]!.slice('data: '.length)) as { created: number }).created;
+    const generic = (delta: unknown, finish: string | null) =>
+      sseData({
+        id: 'chatcmpl-"é"\u2028',
+        object: 'chat.completion.chunk',
+        created,
+        model,
+        choices: [{ index: 0, delta, finish_reason: finish }],
+      });
+    expect(frames).toEqual([
+      generic({ role: 'assistant', content: '' }, null),
+      generic({ content: 'hé "quoted"\n' }, null),
+      generic(
+        {
+          tool_calls: [
+            { index: 0, id: 'call_1', type: 'function', function: { name: 'weather', arguments: '' } },
+          ],
+        },
+        null,
+      ),
+      generic({ tool_calls: [{ index: 0, function: { arguments: '{"city":' } }] }, null),
+      generic({}, 'tool_calls'),
     ]);
   });
 });

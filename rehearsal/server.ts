@@ -39,6 +39,8 @@ export interface RehearsalRequestLog {
   /** The usage the answer reported, once it has been sent. */
   inputTokens?: number;
   outputTokens?: number;
+  /** When the whole answer had been handed to the OS (a reader that stops reading delays it). */
+  flushedAt?: number;
 }
 
 export interface RehearsalServer {
@@ -154,6 +156,7 @@ export async function startRehearsalServer(opts: RehearsalOptions = {}): Promise
     if (sel.step.latencyMs) await sleep(sel.step.latencyMs);
     const out = outputOf(sel.step, (s) => fill(s, sel.user));
     record(entry);
+    res.once('finish', () => (entry.flushedAt = Date.now()));
     seq++;
     const answer =
       format === 'responses' ? answerResponses : format === 'openai' ? answerOpenAi : answerAnthropic;

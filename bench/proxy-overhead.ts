@@ -9,7 +9,8 @@
 // BENCH_REDIS_URL (default redis://127.0.0.1:6379; `none` for in-process limits), BENCH_ROUNDS,
 // BENCH_N (requests per round and target), BENCH_WARMUP (unmeasured calls per target first, 3000),
 // BENCH_ROUND_SETTLE (unmeasured calls at the start of each round, 100), PORTKEY_DIR (a directory
-// where @portkey-ai/gateway 1.15.2 is installed; see bench/README.md).
+// where @portkey-ai/gateway 1.15.2 is installed; see bench/README.md), BENCH_FLOOR=1 (also measure
+// a featureless pass-through on the same HTTP server and upstream client: the floor).
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -80,6 +81,40 @@ async function runProxy() {
     server.close();
     void runtime.close().then(() => database.close().then(() => process.exit(0)));
   });
+}
+
+/**
+ * The floor any Node proxy pays here: Node's HTTP server and the same upstream client as Dash's,
+ * the body forwarded as it came and the answer as it went, no auth, limits, PII, audit or
+ * translation. What Dash adds above this is its own work; below it, the machine's.
+ */
+async function runFloor() {
+  const { post, targetOf } = await import('../proxy/http1.js');
+  const target = targetOf(`${args.upstream}/v1/chat/completions`);
+  const headers = { 'content-type': 'application/json', authorization: 'Bearer sk-bench-upstream-key' };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      void (async () => {
+        const up = await post(target, headers, Buffer.concat(chunks).toString('utf8'), {});
+        if (!up.headers['content-type']?.includes('event-stream')) {
+          const text = await up.text();
+          res.writeHead(up.statusCode, {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(text),
+          });
+          return void res.end(text);
+        }
+        res.writeHead(up.statusCode, { 'content-type': 'text/event-stream' });
+        for await (const b of up) res.write(b);
+        res.end();
+      })().catch(() => res.destroy());
+    });
+  });
+  server.listen(0, '127.0.0.1', () =>
+    ready(`http://127.0.0.1:${(server.address() as { port: number }).port}`),
+  );
 }
 
 // ---- client side ----
@@ -244,6 +279,7 @@ async function main() {
   const n = Number(process.env.BENCH_N ?? 300);
   const warmup = Number(process.env.BENCH_WARMUP ?? 3000);
   const settle = Number(process.env.BENCH_ROUND_SETTLE ?? 100);
+  const withFloor = process.env.BENCH_FLOOR === '1';
   const redis = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
   const adminUrl = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
   const dbName = `dash_bench_${crypto.randomBytes(4).toString('hex')}`;
@@ -270,6 +306,8 @@ async function main() {
     const [proxyUrl, key, limits] = px.line.trim().split(' ') as [string, string, string];
     const portkey = await startPortkey(upstream);
     if (portkey) children.push(portkey.proc);
+    const floor = withFloor ? await child(['--role', 'floor', '--upstream', upstream]) : undefined;
+    if (floor) children.push(floor.proc);
 
     const direct: Target = {
       name: 'direct',
@@ -281,10 +319,16 @@ async function main() {
       url: `${proxyUrl}/proxy/v1/chat/completions`,
       headers: { authorization: `Bearer ${key}` },
     };
-    const targets = [direct, proxy, ...(portkey ? [portkey.target] : [])];
+    const targets = [
+      direct,
+      proxy,
+      ...(floor ? [{ name: 'floor', url: `${floor.line.trim()}/v1/chat/completions`, headers: {} }] : []),
+      ...(portkey ? [portkey.target] : []),
+    ];
     const pids: Record<string, number | undefined> = {
       direct: up.proc.pid,
       dash: px.proc.pid,
+      floor: floor?.proc.pid,
       portkey: portkey?.proc.pid,
     };
     const chat = (stream: boolean) => (i: number) =>
@@ -371,4 +415,5 @@ async function main() {
 
 if (args.role === 'upstream') await runUpstream();
 else if (args.role === 'proxy') await runProxy();
+else if (args.role === 'floor') await runFloor();
 else await main();

@@ -343,7 +343,10 @@ class Connection {
 
   /** The response is complete: hand the socket back to the pool unless it cannot be reused. */
   private finish(extra: Buffer): void {
-    const res = this.res!;
+    const res = this.res;
+    // A reader that destroyed the response while taking its last bytes (an error event in the
+    // read that also ended the body) closed this connection: nothing is left to finish.
+    if (!res) return;
     const reusable = !extra.length && !/\bclose\b/i.test(res.header('connection') ?? '');
     this.res = undefined;
     this.framing = undefined;

@@ -240,6 +240,39 @@ describe('the upstream HTTP/1.1 client', () => {
     expect(s.connections).toBe(1);
   });
 
+  it('lets a listener destroy the response while it takes the read that ends the body', async () => {
+    const answer = chunked(['data: 1\n\n', 'data: 2\n\n']);
+    const cut = answer.indexOf('data: 2') - 3; // the second chunk's size line, then the end
+    const s = await start([
+      (sock) => {
+        sock.write(answer.slice(0, cut));
+        setTimeout(() => sock.write(answer.slice(cut)), 50);
+      },
+      json('{"next":1}'),
+    ]);
+    const res = await call(s.url);
+    const seen: string[] = [];
+    await new Promise<void>((resolve) => {
+      res.listen({
+        data: (b) => {
+          seen.push(b.toString());
+          if (seen.length === 2) {
+            res.destroy(new Error('the reader gave up'));
+            resolve();
+          }
+        },
+        end: () => seen.push('end'),
+        fail: () => seen.push('fail'),
+      });
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    // The destroy reaches the listener as a failure, never as an end; no uncaught exception from
+    // the connection; the next call goes out on a new socket.
+    expect(seen).toEqual(['data: 1\n\n', 'data: 2\n\n', 'fail']);
+    expect(await (await call(s.url)).text()).toBe('{"next":1}');
+    expect(s.connections).toBe(2);
+  });
+
   it('refuses a malformed answer', async () => {
     const s = await start(['SMTP ready\r\n\r\n']);
     await expect(call(s.url)).rejects.toThrow(/malformed/);

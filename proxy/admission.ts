@@ -94,10 +94,10 @@ function ask(p: Principal, s: ProxySettings['limits'], estimate: { tokens: numbe
     const ttlSec = period === 'day' ? 2 * DAY_S : period === 'month' ? 32 * DAY_S : 90 * DAY_S;
     budgets.push({ key, limit, cost: estimate.usd, ttlSec, period });
   };
-  if (p.dailyBudgetUsd != null) budget(`usd:key-day:${p.keyId}:${day}`, p.dailyBudgetUsd, 'day');
-  if (p.monthlyBudgetUsd != null) budget(`usd:key-month:${p.keyId}:${month}`, p.monthlyBudgetUsd, 'month');
-  if (s.userDailyUsd != null) budget(`usd:user-day:${user}:${day}`, s.userDailyUsd, 'day');
-  if (s.userMonthlyUsd != null) budget(`usd:user-month:${user}:${month}`, s.userMonthlyUsd, 'month');
+  budget(`usd:key-day:${p.keyId}:${day}`, p.dailyBudgetUsd, 'day');
+  budget(`usd:key-month:${p.keyId}:${month}`, p.monthlyBudgetUsd, 'month');
+  budget(`usd:user-day:${user}:${day}`, s.userDailyUsd, 'day');
+  budget(`usd:user-month:${user}:${month}`, s.userMonthlyUsd, 'month');
   if (p.intentId) budget(`usd:intent:${p.intentId}`, p.intentBudgetUsd, 'intent');
   return { now, keyRpm, keyTpm, buckets, budgets, estimate };
 }

@@ -171,6 +171,12 @@ export interface FrameWriter {
   end(text: string): void;
 }
 
+/** What a streamed answer tells its writer: the client left early, or caught up after a full write. */
+export interface StreamHooks {
+  onClientGone?: () => void;
+  onDrain?: () => void;
+}
+
 /**
  * Opens a streamed answer. On Node the frames go straight to the socket: the headers with the
  * first frame (one write, not two), each frame one write. `onClientGone` runs once if the client
@@ -179,14 +185,12 @@ export interface FrameWriter {
 export function streamFrames(
   ex: Exchange,
   headers: Record<string, string>,
-  hooks: { onClientGone?: () => void; onDrain?: () => void } = {},
+  hooks: StreamHooks = {},
 ): FrameWriter {
   const all = { ...ex.headers, ...headers };
   const outgoing = ex.outgoing;
   if (!outgoing) return fetchStream(ex, all, hooks);
-  let closed = false;
   outgoing.once('close', () => {
-    closed = true;
     if (!outgoing.writableFinished) hooks.onClientGone?.();
   });
   if (hooks.onDrain) outgoing.on('drain', hooks.onDrain);
@@ -194,7 +198,7 @@ export function streamFrames(
   return {
     // Node marks the response destroyed before any of its 'close' listeners run.
     get closed() {
-      return closed || outgoing.destroyed;
+      return outgoing.destroyed;
     },
     write: (text) => outgoing.destroyed || !text || outgoing.write(text),
     end(text) {
@@ -203,11 +207,7 @@ export function streamFrames(
   };
 }
 
-function fetchStream(
-  ex: Exchange,
-  headers: Record<string, string>,
-  hooks: { onClientGone?: () => void; onDrain?: () => void },
-): FrameWriter {
+function fetchStream(ex: Exchange, headers: Record<string, string>, hooks: StreamHooks): FrameWriter {
   const bytes = new TextEncoder();
   let ctrl!: ReadableStreamDefaultController<Uint8Array>;
   let closed = false;

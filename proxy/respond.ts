@@ -125,13 +125,15 @@ export function streamAnswer(
     },
     onDrain: () => result.resume(),
   });
-  for (const e of result.head) emit(e);
-  if (!writer.write(take())) result.pause();
+  // One write per upstream read; a client that is behind holds the upstream until it drains.
+  const send = (events: StreamEvent[]) => {
+    for (const e of events) emit(e);
+    if (!writer.write(take())) result.pause();
+  };
+  send(result.head);
   result.attach({
     batch(events) {
-      if (writer.closed) return;
-      for (const e of events) emit(e);
-      if (!writer.write(take())) result.pause();
+      if (!writer.closed) send(events);
     },
     end() {
       if (writer.closed) return void finish();
